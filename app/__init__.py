@@ -1,0 +1,1 @@
+"""The SPL demo and study app: Gradio UI, inference service and SQLite store (imported lazily)."""

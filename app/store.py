@@ -1,0 +1,739 @@
+"""SQLite store for the demo and user studies: participants, sessions, labels, rankings, events.
+
+`Store.open(path)` applies the schema migrations, switches the file to WAL, and hands each
+thread its own connection (Gradio runs handlers in worker threads; one `sqlite_utils.Database`
+shared across threads is unsafe). Every write runs in a `BEGIN IMMEDIATE` transaction that is
+committed, with `synchronous=FULL`, before the call returns, so the UI may acknowledge a label
+only once it is durable. Nothing identifying is stored beyond the study ids: no IP addresses,
+no user agents. Error messages are plain sentences without file paths or SQL.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> store = Store.open(pathlib.Path(tempfile.mkdtemp()) / "spl.db")
+    >>> sid = store.new_session("PID123", study_id="S1")  # records consent
+    >>> store.add_label(sid, "p1", prompt="Hi", response_a="Hello", response_b="Yo",
+    ...                 choice="A", shown_order="BA", seconds=3.2).position
+    0
+    >>> store.close()
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import os
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from sqlite_utils import Database
+
+__all__ = [
+    "CHOICES", "DATA_DIR", "MIGRATIONS", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport",
+    "Choice", "DuplicateLabel", "InvalidChoice", "InvalidInput", "LabelRecord", "Migration",
+    "Mode", "ParticipantCount", "ResumeState", "SchemaTooNew", "SessionFinished", "SessionRecord",
+    "ShownOrder", "Store", "StoreError", "UnknownSession", "default_db_path",
+    "storage_is_persistent",
+]
+
+Choice = Literal["A", "B", "tie", "skip"]
+Mode = Literal["active", "fixed"]  # query order: chosen by the model, or the pack's fixed order
+ShownOrder = Literal["AB", "BA"]  # "AB": the pair's first response is on side A; "BA": swapped
+CHOICES: tuple[str, ...] = get_args(Choice)
+REPEAT_SUFFIX = "#repeat"  # pair_id of an attention check's second showing: "<pair_id>#repeat"
+DATA_DIR = Path("/data")  # the persistent volume on a Hugging Face Space
+MAX_ID_CHARS = 128
+MAX_TEXT_CHARS = 50_000
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
+_PRIVATE_KEYS = frozenset({"ip", "ip_address", "client_ip", "remote_addr", "host", "user_agent",
+                           "useragent", "headers", "cookie", "cookies"})
+
+
+class StoreError(Exception):
+    """The store refused or could not do something; the message is a plain sentence."""
+
+
+class UnknownSession(StoreError):
+    """The session id is missing, malformed or forged."""
+
+
+class DuplicateLabel(StoreError):
+    """The pair already has a live label in this session."""
+
+
+class InvalidChoice(StoreError, ValueError):
+    """The choice is not one of A, B, tie, skip."""
+
+
+class InvalidInput(StoreError, ValueError):
+    """An argument is empty, too long, of the wrong kind or out of range."""
+
+
+class SessionFinished(StoreError):
+    """The session is finished and takes no more labels."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of the app."""
+
+
+_UNKNOWN_SESSION = "This session does not exist. Start a new session to continue."
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step; `version` counts from 1 and the steps are applied in order."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", (
+        """CREATE TABLE participants (
+            participant_id TEXT PRIMARY KEY, study_id TEXT, consented_at TEXT NOT NULL)""",
+        """CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            participant_id TEXT NOT NULL REFERENCES participants(participant_id),
+            study_id TEXT, external_session_id TEXT,
+            mode TEXT NOT NULL CHECK (mode IN ('active', 'fixed')),
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'finished')),
+            created_at TEXT NOT NULL, finished_at TEXT, completion_code TEXT)""",
+        "CREATE INDEX sessions_participant ON sessions(participant_id)",
+        """CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(session_id),
+            pair_id TEXT NOT NULL, position INTEGER NOT NULL,
+            prompt TEXT NOT NULL, response_a TEXT NOT NULL, response_b TEXT NOT NULL,
+            shown_order TEXT NOT NULL CHECK (shown_order IN ('AB', 'BA')),
+            choice TEXT NOT NULL CHECK (choice IN ('A', 'B', 'tie', 'skip')),
+            seconds REAL CHECK (seconds IS NULL OR seconds >= 0),
+            created_at TEXT NOT NULL, undone_at TEXT)""",
+        # a pair has at most one live label per session; undone rows stay for the audit trail
+        """CREATE UNIQUE INDEX labels_live_pair ON labels(session_id, pair_id)
+            WHERE undone_at IS NULL""",
+        "CREATE INDEX labels_session_position ON labels(session_id, position)",
+        """CREATE TABLE rankings (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(session_id), prompt TEXT NOT NULL,
+            candidates TEXT NOT NULL CHECK (json_valid(candidates)),
+            results TEXT NOT NULL CHECK (json_valid(results)), created_at TEXT NOT NULL)""",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY, session_id TEXT REFERENCES sessions(session_id),
+            kind TEXT NOT NULL, payload TEXT NOT NULL CHECK (json_valid(payload)),
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX events_session ON events(session_id)",
+    )),
+)
+_SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One labelling session; `session_id` is a secret bearer token (256 random bits), so it
+    is left out of the repr (and of logs that print records)."""
+
+    session_id: str = field(repr=False)
+    participant_id: str
+    study_id: str | None
+    external_session_id: str | None
+    mode: Mode
+    status: Literal["open", "finished"]
+    created_at: str
+    finished_at: str | None
+    completion_code: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One answer; `response_a`/`response_b` are the texts as SHOWN on sides A and B."""
+
+    id: int
+    session_id: str = field(repr=False)
+    pair_id: str
+    position: int
+    prompt: str
+    response_a: str
+    response_b: str
+    shown_order: ShownOrder
+    choice: Choice
+    seconds: float | None
+    created_at: str
+    undone_at: str | None
+
+    @property
+    def live(self) -> bool:
+        return self.undone_at is None
+
+    @property
+    def chosen(self) -> str | None:
+        """The preferred text, or None for a tie or a skip."""
+        return {"A": self.response_a, "B": self.response_b}.get(self.choice)
+
+    @property
+    def rejected(self) -> str | None:
+        return {"A": self.response_b, "B": self.response_a}.get(self.choice)
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    """What the UI needs to continue a session: the session and its live labels in order."""
+
+    session: SessionRecord
+    labels: tuple[LabelRecord, ...]
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.labels)
+
+    @property
+    def labelled_pair_ids(self) -> frozenset[str]:
+        return frozenset(label.pair_id for label in self.labels)
+
+
+@dataclass(frozen=True)
+class ParticipantCount:
+    participant_id: str
+    study_id: str | None
+    n_sessions: int
+    n_finished: int
+    n_labels: int  # live labels, attention repeats included
+
+
+@dataclass(frozen=True)
+class AttentionCheck:
+    """A pair shown twice in a session; `agree` is None when either answer is a skip."""
+
+    session_id: str
+    participant_id: str
+    pair_id: str
+    first: Choice
+    second: Choice
+    agree: bool | None
+
+
+@dataclass(frozen=True)
+class AttentionReport:
+    """`per_session`: True when all its checks agree, None when none could be judged."""
+
+    checks: tuple[AttentionCheck, ...]
+    per_session: Mapping[str, bool | None]
+    overall: float | None  # share of judged sessions that agree; None when none was judged
+    n_judged: int
+
+
+def default_db_path(environ: Mapping[str, str] | None = None, data_dir: Path = DATA_DIR) -> Path:
+    """`SPL_DB` if set, else `/data/spl.db` on a writable `/data` volume, else `data/spl.db`."""
+    env = os.environ if environ is None else environ
+    if env.get("SPL_DB"):
+        return Path(env["SPL_DB"]).expanduser()
+    if data_dir.is_dir() and os.access(data_dir, os.W_OK):
+        return data_dir / "spl.db"
+    return Path("data") / "spl.db"
+
+
+def storage_is_persistent(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, data_dir: Path = DATA_DIR
+) -> bool:
+    """Whether `path` (default: `default_db_path()`) survives a Space restart: it lies on the
+    `/data` volume or was chosen explicitly through `SPL_DB`. False means warn the user."""
+    env = os.environ if environ is None else environ
+    resolved = Path(path or default_db_path(env, data_dir)).expanduser().resolve()
+    if env.get("SPL_DB") and Path(env["SPL_DB"]).expanduser().resolve() == resolved:
+        return True
+    return resolved.is_relative_to(data_dir.resolve())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _clean_id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"The {what} must be a non-empty string.")
+    value = value.strip()
+    if len(value) > MAX_ID_CHARS or not value.isprintable():
+        raise InvalidInput(f"The {what} must be at most {MAX_ID_CHARS} printable characters; "
+                           f"got {len(value)} characters.")
+    return value
+
+
+def _optional_id(value: object, what: str) -> str | None:
+    return None if value is None or value == "" else _clean_id(value, what)
+
+
+def _clean_text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text, not {type(value).__name__}.")
+    if len(value) > MAX_TEXT_CHARS:
+        raise InvalidInput(f"The {what} has {len(value)} characters; the limit is "
+                           f"{MAX_TEXT_CHARS}. Shorten it.")
+    return value
+
+
+def _check_choice(choice: object) -> Choice:
+    if choice not in CHOICES:
+        shown = repr(choice)[:40]
+        raise InvalidChoice(f"The choice must be one of A, B, tie or skip; got {shown}.")
+    return choice  # type: ignore[return-value]
+
+
+def _to_json(value: object, what: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"The {what} must be JSON-serialisable ({exc}).") from None
+
+
+def _private_keys(value: object) -> set[str]:
+    if isinstance(value, Mapping):
+        found = {k for k in value if str(k).lower().replace("-", "_") in _PRIVATE_KEYS}
+        return found.union(*(_private_keys(v) for v in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_private_keys(v) for v in value))
+    return set()
+
+
+class Store:
+    """The app's SQLite database: one instance per process, one connection per thread.
+
+    Build it with `Store.open(path)`; it is safe to share across Gradio's worker threads.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *,
+             busy_timeout: float = 10.0) -> Store:
+        """Open (creating if needed) the database at `path` (default `default_db_path()`),
+        switch it to WAL and apply pending migrations. Raises `SchemaTooNew` for a database
+        written by a newer app, `StoreError` for a damaged or unreadable file."""
+        store = cls(Path(path) if path is not None else default_db_path(),
+                    busy_timeout=busy_timeout)
+        try:
+            store.path.parent.mkdir(parents=True, exist_ok=True)
+            store._db.enable_wal()
+            store._migrate()
+        except BaseException as exc:
+            store.close()
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise StoreError("The label database could not be opened: the file is damaged, "
+                                 "not a SQLite database, or not writable.") from exc
+            raise
+        return store
+
+    # -- connections and transactions -------------------------------------------------
+
+    @property
+    def _db(self) -> Database:
+        if self._closed:
+            raise StoreError("The store has been closed; open it again with Store.open.")
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            # check_same_thread=False only so close() can close every thread's connection;
+            # each connection is still used by its own thread alone (self._local).
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = FULL")
+            db = Database(conn, execute_plugins=False)
+            self._local.db = db
+            with self._lock:
+                dead = [c for t, c in self._connections if not t.is_alive()]
+                self._connections = [(t, c) for t, c in self._connections if t.is_alive()]
+                self._connections.append((threading.current_thread(), conn))
+            for old in dead:
+                old.close()
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        """An IMMEDIATE transaction: it takes the write lock up front (waiting up to
+        `busy_timeout`), so a read-then-write never fails with a stale WAL snapshot."""
+        db = self._db
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.rollback()
+                raise
+            db.conn.commit()
+        except sqlite3.OperationalError as exc:
+            db.conn.rollback()
+            raise StoreError("The database is busy or unavailable; try again in a moment.") \
+                from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Database]:
+        """A read transaction, so several queries see one consistent snapshot."""
+        db = self._db
+        db.conn.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.conn.rollback()
+
+    def close(self) -> None:
+        """Close every thread's connection; later calls raise `StoreError`."""
+        self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for _, conn in connections:
+            conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ----------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return _version(self._db)
+
+    def _migrate(self) -> None:
+        known = MIGRATIONS[-1].version if MIGRATIONS else 0
+        with self._write() as db:
+            db.execute(_SCHEMA_VERSION_TABLE)
+            current = _version(db)
+            if current > known:
+                raise SchemaTooNew(
+                    f"This database has schema version {current}, but this version of the app "
+                    f"only knows versions up to {known}. Upgrade the app, or open another "
+                    "database.")
+            for migration in MIGRATIONS:
+                if migration.version > current:
+                    for statement in migration.statements:
+                        db.execute(statement)
+                    db.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
+                               [migration.version, migration.name, _now()])
+
+    # -- participants and sessions -----------------------------------------------------
+
+    def create_participant(self, participant_id: str | None = None,
+                           study_id: str | None = None) -> str:
+        """Record a participant's consent and return their id (generated when None).
+        Idempotent: an existing participant keeps their first consent time and study."""
+        pid = _clean_id(participant_id, "participant id") if participant_id else _new_pid()
+        study = _optional_id(study_id, "study id")
+        with self._write() as db:
+            _insert_participant(db, pid, study)
+        return pid
+
+    def new_session(self, participant_id: str | None, study_id: str | None = None,
+                    external_session_id: str | None = None, mode: Mode = "active") -> str:
+        """Start a session; calling this records consent (nothing is stored before it).
+        `participant_id` comes from the study URL (`PROLIFIC_PID`/`pid`) or is typed; None
+        generates an anonymous one. Returns the secret session id."""
+        if mode not in get_args(Mode):
+            raise InvalidInput(f"The query order mode must be 'active' or 'fixed'; "
+                               f"got {repr(mode)[:40]}.")
+        pid = _clean_id(participant_id, "participant id") if participant_id else _new_pid()
+        study = _optional_id(study_id, "study id")
+        row = {"session_id": secrets.token_urlsafe(32), "participant_id": pid,
+               "study_id": study, "mode": mode, "status": "open", "created_at": _now(),
+               "external_session_id": _optional_id(external_session_id, "external session id")}
+        with self._write() as db:
+            _insert_participant(db, pid, study)
+            db["sessions"].insert(row)
+        return row["session_id"]
+
+    def get_session(self, session_id: str) -> SessionRecord:
+        """The session; raises `UnknownSession` for a missing, malformed or forged id."""
+        return _session(self._db, session_id)
+
+    def finish_session(self, session_id: str, completion_code: str | None = None) -> str:
+        """Close the session and return its completion code (`completion_code`, e.g. the
+        study's Prolific code, or a random one). Idempotent: a second call returns the same
+        code."""
+        code = _optional_id(completion_code, "completion code") or secrets.token_hex(4).upper()
+        with self._write() as db:
+            session = _session(db, session_id)
+            if session.finished and session.completion_code:
+                return session.completion_code
+            db.execute("UPDATE sessions SET status = 'finished', finished_at = ?, "
+                       "completion_code = ? WHERE session_id = ?", [_now(), code, session_id])
+        return code
+
+    def resume(self, session_id: str) -> ResumeState:
+        """The session and its live labels in order, to continue after a reload."""
+        with self._read() as db:
+            return ResumeState(_session(db, session_id), tuple(_labels(db, session_id, True)))
+
+    # -- labels --------------------------------------------------------------------------
+
+    def add_label(self, session_id: str, pair_id: str, *, prompt: str, response_a: str,
+                  response_b: str, choice: Choice, shown_order: ShownOrder,
+                  seconds: float | None = None) -> LabelRecord:
+        """Store one answer, committed before returning. `response_a`/`response_b` are the
+        texts as shown; `shown_order` says which underlying response was on side A; `seconds`
+        is the time taken to answer. Raises `InvalidChoice`, `InvalidInput`,
+        `UnknownSession`, `SessionFinished`, or `DuplicateLabel` when the pair already has a
+        live label in this session (undo it first)."""
+        choice = _check_choice(choice)
+        if shown_order not in get_args(ShownOrder):
+            raise InvalidInput(f"The shown order must be 'AB' or 'BA'; got "
+                               f"{repr(shown_order)[:40]}.")
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(
+                seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0):
+            raise InvalidInput(f"The time to label must be a non-negative number of seconds; "
+                               f"got {repr(seconds)[:40]}.")
+        row: dict[str, Any] = {
+            "session_id": session_id, "pair_id": _clean_id(pair_id, "pair id"),
+            "prompt": _clean_text(prompt, "prompt"),
+            "response_a": _clean_text(response_a, "response A"),
+            "response_b": _clean_text(response_b, "response B"),
+            "shown_order": shown_order, "choice": choice,
+            "seconds": None if seconds is None else float(seconds),
+            "created_at": _now(), "undone_at": None}
+        duplicate = (f"Pair {row['pair_id']!r} already has an answer in this session; "
+                     "undo it first to change the answer.")
+        with self._write() as db:
+            if _session(db, session_id).finished:
+                raise SessionFinished("This session is finished and takes no more labels. "
+                                      "Start a new session to label more pairs.")
+            if db.execute("SELECT 1 FROM labels WHERE session_id = ? AND pair_id = ? AND "
+                          "undone_at IS NULL", [session_id, row["pair_id"]]).fetchone():
+                raise DuplicateLabel(duplicate)
+            row["position"] = db.execute("SELECT COUNT(*) FROM labels WHERE session_id = ? "
+                                         "AND undone_at IS NULL", [session_id]).fetchone()[0]
+            try:
+                label_id = db["labels"].insert(row).last_rowid
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateLabel(duplicate) from exc
+        return LabelRecord(id=label_id, **row)
+
+    def undo_last_label(self, session_id: str) -> LabelRecord | None:
+        """Mark the latest live label undone (the row stays for the audit trail) and return
+        it, or None when there is nothing to undo. Refused on a finished session."""
+        with self._write() as db:
+            if _session(db, session_id).finished:
+                raise SessionFinished("This session is finished, so its answers can no longer "
+                                      "be changed.")
+            rows = list(db.query("SELECT * FROM labels WHERE session_id = ? AND undone_at IS "
+                                 "NULL ORDER BY position DESC, id DESC LIMIT 1", [session_id]))
+            if not rows:
+                return None
+            undone_at = _now()
+            db.execute("UPDATE labels SET undone_at = ? WHERE id = ?", [undone_at, rows[0]["id"]])
+        return LabelRecord(**{**rows[0], "undone_at": undone_at})
+
+    def labels(self, session_id: str, live_only: bool = True) -> list[LabelRecord]:
+        """The session's labels: live ones by position, or (`live_only=False`) every row,
+        undone ones included, in the order they were written."""
+        with self._read() as db:
+            _session(db, session_id)
+            return _labels(db, session_id, live_only)
+
+    def all_labels(self, live_only: bool = True) -> list[tuple[SessionRecord, LabelRecord]]:
+        """Every label with its session, by session start then position (for exports)."""
+        with self._read() as db:
+            rows = db.query(
+                "SELECT s.session_id AS s_session_id, s.participant_id, s.study_id, "
+                "s.external_session_id, s.mode, s.status, s.created_at AS s_created_at, "
+                "s.finished_at, s.completion_code, l.* FROM labels l JOIN sessions s USING "
+                f"(session_id) {'WHERE l.undone_at IS NULL' if live_only else ''} "
+                "ORDER BY s.created_at, s.session_id, l.position, l.id")
+            return [(SessionRecord(r.pop("s_session_id"), r.pop("participant_id"),
+                                   r.pop("study_id"), r.pop("external_session_id"),
+                                   r.pop("mode"), r.pop("status"), r.pop("s_created_at"),
+                                   r.pop("finished_at"), r.pop("completion_code")),
+                     LabelRecord(**r)) for r in rows]
+
+    # -- rankings and events ---------------------------------------------------------------
+
+    def add_ranking(self, session_id: str, prompt: str, candidates: Sequence[str],
+                    results: Mapping[str, Any]) -> int:
+        """Store one re-ranking: the candidates and, per model, its `[{response, score}]`
+        list. Allowed on finished sessions (ranking follows labelling). Returns the row id."""
+        if isinstance(candidates, str) or not all(isinstance(c, str) for c in candidates):
+            raise InvalidInput("The candidates must be a list of texts.")
+        row = {"session_id": session_id, "prompt": _clean_text(prompt, "prompt"),
+               "candidates": _to_json([_clean_text(c, "candidate") for c in candidates],
+                                      "candidate list"),
+               "results": _to_json(dict(results), "ranking results"), "created_at": _now()}
+        with self._write() as db:
+            _session(db, session_id)
+            return db["rankings"].insert(row).last_rowid
+
+    def log_event(self, kind: str, payload: Mapping[str, Any] | None = None, *,
+                  session_id: str | None = None) -> int:
+        """Append an audit event (e.g. "consent", "resume", "export"). Payloads carrying IP
+        addresses, user agents, headers or cookies are refused. Returns the row id."""
+        payload = dict(payload or {})
+        private = _private_keys(payload)
+        if private:
+            raise InvalidInput(f"Event payloads must not carry identifying request data; drop "
+                               f"the field(s) {', '.join(sorted(map(str, private)))}.")
+        row = {"session_id": session_id, "kind": _clean_id(kind, "event kind"),
+               "payload": _to_json(payload, "event payload"), "created_at": _now()}
+        with self._write() as db:
+            if session_id is not None:
+                _session(db, session_id)
+            return db["events"].insert(row).last_rowid
+
+    def events(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Logged events (all, or one session's), oldest first, payloads decoded."""
+        where, params = ("WHERE session_id = ?", [session_id]) if session_id else ("", [])
+        rows = self._db.query(f"SELECT * FROM events {where} ORDER BY id", params)
+        return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
+    # -- study statistics ----------------------------------------------------------------------
+
+    def counts_per_participant(self) -> list[ParticipantCount]:
+        """Sessions, finished sessions and live labels per participant, by participant id."""
+        rows = self._db.query("""
+            SELECT p.participant_id, p.study_id,
+              (SELECT COUNT(*) FROM sessions s WHERE s.participant_id = p.participant_id)
+                AS n_sessions,
+              (SELECT COUNT(*) FROM sessions s WHERE s.participant_id = p.participant_id
+                AND s.status = 'finished') AS n_finished,
+              (SELECT COUNT(*) FROM labels l JOIN sessions s USING (session_id)
+                WHERE s.participant_id = p.participant_id AND l.undone_at IS NULL) AS n_labels
+            FROM participants p ORDER BY p.participant_id""")
+        return [ParticipantCount(**r) for r in rows]
+
+    def attention_agreement(self) -> AttentionReport:
+        """Agreement on attention checks: a pair shown again as `<pair_id>#repeat`. Answers
+        are compared by the TEXT preferred (sides are randomised per showing); a tie agrees
+        with a tie; checks with a skip are not judged."""
+        pairs: dict[tuple[str, str], list[LabelRecord]] = {}
+        owner: dict[str, str] = {}
+        for session, label in self.all_labels(live_only=True):
+            base = label.pair_id.removesuffix(REPEAT_SUFFIX)
+            pairs.setdefault((session.session_id, base), []).append(label)
+            owner[session.session_id] = session.participant_id
+        checks = []
+        for (sid, base), shown in pairs.items():
+            first = next((x for x in shown if x.pair_id == base), None)
+            second = next((x for x in shown if x.pair_id != base), None)
+            if first is None or second is None:
+                continue
+            judged = "skip" not in (first.choice, second.choice)
+            agree = (first.chosen, first.choice == "tie") == (second.chosen, second.choice == "tie")
+            checks.append(AttentionCheck(sid, owner[sid], base, first.choice, second.choice,
+                                         agree if judged else None))
+        per_session: dict[str, bool | None] = {}
+        for check in checks:
+            prev = per_session.get(check.session_id)
+            if check.agree is not None:
+                per_session[check.session_id] = check.agree and prev is not False
+            else:
+                per_session.setdefault(check.session_id, None)
+        judged_sessions = [v for v in per_session.values() if v is not None]
+        overall = sum(judged_sessions) / len(judged_sessions) if judged_sessions else None
+        return AttentionReport(tuple(checks), per_session, overall, len(judged_sessions))
+
+    # -- backup and integrity ----------------------------------------------------------------
+
+    def backup(self, dest_path: str | os.PathLike[str]) -> Path:
+        """Copy the live database to `dest_path` with SQLite's online backup API (consistent
+        while other threads write; never a file copy). The copy is a single self-contained
+        file (rollback journal, not WAL), written under a temporary name and then renamed."""
+        dest = Path(dest_path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                self._db.conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target.close()
+            os.replace(tmp, dest)
+        except (sqlite3.Error, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError("The backup could not be written; check that the destination "
+                             "folder exists, is writable and has free space.") from exc
+        return dest
+
+    @classmethod
+    def restore(cls, backup_path: str | os.PathLike[str], dest_path: str | os.PathLike[str],
+                *, overwrite: bool = False) -> Store:
+        """Restore a `backup()` into `dest_path` (through the backup API, in one transaction)
+        and return the opened store. The backup must pass an integrity check; an existing
+        destination is replaced only with `overwrite=True`."""
+        src_path, dest = Path(backup_path), Path(dest_path)
+        if not src_path.is_file():
+            raise StoreError("The backup file does not exist.")
+        if dest.exists() and dest.stat().st_size > 0 and not overwrite:
+            raise StoreError("The restore destination already holds a database; pass "
+                             "overwrite=True to replace it.")
+        src = sqlite3.connect(f"{src_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            if src.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise StoreError("The backup is damaged (it fails SQLite's integrity check).")
+            version = _version(Database(src, execute_plugins=False))
+            if version > (MIGRATIONS[-1].version if MIGRATIONS else 0):
+                raise SchemaTooNew(f"The backup has schema version {version}, newer than this "
+                                   "version of the app knows. Upgrade the app to restore it.")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            target = sqlite3.connect(dest, timeout=10.0)
+            try:
+                src.backup(target)
+            finally:
+                target.close()
+        except sqlite3.Error as exc:
+            raise StoreError("The backup could not be restored: it is not a readable SQLite "
+                             "database, or the destination is busy.") from exc
+        finally:
+            src.close()
+        return cls.open(dest)
+
+    def integrity_check(self) -> bool:
+        """True when SQLite's integrity check and foreign-key check both pass."""
+        db = self._db
+        ok = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return ok and not db.execute("PRAGMA foreign_key_check").fetchall()
+
+
+def _new_pid() -> str:
+    return f"anon-{secrets.token_hex(8)}"
+
+
+def _version(db: Database) -> int:
+    if not db["schema_version"].exists():
+        return 0
+    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+
+
+def _insert_participant(db: Database, participant_id: str, study_id: str | None) -> None:
+    db.execute("INSERT INTO participants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+               [participant_id, study_id, _now()])
+
+
+def _session(db: Database, session_id: object) -> SessionRecord:
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise UnknownSession(_UNKNOWN_SESSION)
+    rows = list(db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]))
+    if not rows or not hmac.compare_digest(rows[0]["session_id"].encode(), session_id.encode()):
+        raise UnknownSession(_UNKNOWN_SESSION)
+    return SessionRecord(**rows[0])
+
+
+def _labels(db: Database, session_id: str, live_only: bool) -> list[LabelRecord]:
+    sql = ("SELECT * FROM labels WHERE session_id = ? AND undone_at IS NULL ORDER BY position, id"
+           if live_only else "SELECT * FROM labels WHERE session_id = ? ORDER BY id")
+    return [LabelRecord(**r) for r in db.query(sql, [session_id])]
