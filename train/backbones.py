@@ -319,14 +319,14 @@ class Backbone:
             raise BackboneError("add_lora() was already called on this backbone; call it once.")
         from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
-        if self.spec.quantize != "none":
-            with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5
-                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
-                self.model = prepare_model_for_kbit_training(self.model,
-                                                             use_gradient_checkpointing=False)
         config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
                             target_modules=target_modules, bias="none")
-        self.model = get_peft_model(self.model, config)
+        with warnings.catch_warnings():  # peft 0.21 calls a transformers API deprecated in v5
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            if self.spec.quantize != "none":
+                self.model = prepare_model_for_kbit_training(self.model,
+                                                             use_gradient_checkpointing=False)
+            self.model = get_peft_model(self.model, config)
         self._lora = True
 
     def lora_state_dict(self) -> dict[str, torch.Tensor]:
