@@ -1,0 +1,276 @@
+"""The synthetic advice dataset: everyday questions whose best answer depends on who asks.
+
+Every prompt (over 200, twelve everyday topics) has 16 responses, one per attribute vector in
+{-1, +1}^4 over ``concise``, ``friendly``, ``steps`` and ``cautious`` (see
+``synthetic_render``). The same advice is rendered each way, so responses differ in style, not
+in correctness, and no response is best for everyone.
+
+Users and labels:
+
+- Discrete types, one per attribute by default: type ``concise`` has weight +1 on ``concise``
+  and 0 elsewhere, so it prefers the concise response (+1) and is indifferent to the rest;
+  ``friendly`` prefers warm, ``steps`` numbered lists, ``cautious`` safety caveats.
+- Continuous unseen users (``test_unseen.jsonl``): weights drawn from a Dirichlet(alpha) over
+  the four attributes, i.e. mixtures of the discrete types never seen in training.
+- Labels follow Bradley-Terry: ``P(a > b) = sigmoid(temperature * w . (attr_a - attr_b))``,
+  then each label flips with probability ``noise``. A pair is ``controversial`` when one
+  discrete type strictly prefers one response and another type strictly prefers the other.
+- Rows of a discrete type only use pairs that type is not indifferent to; a share
+  ``controversial_share`` of all rows is drawn from controversial pairs.
+
+Survey and contexts: each type owns a pool of 16 survey pairs from train prompts. Every
+survey pair splits the types as evenly as possible (2 vs 2 for four types: each pair's two
+responses are opposite on every attribute, two types prefer each side), so one answer never
+identifies a type while two answers from different splits do. Pools mix all splits. A
+discrete row's context is 2..8 pairs of its pool with the type's noiseless answers, redrawn
+until it identifies the type (``contexts.draw_context``). An unseen user answers 2..8 pairs
+drawn from the union of all pools with its own noiseless choice (the side its weights
+score higher), and all of that user's test rows share this one context.
+
+Prompts are split by prompt (``test_fraction``), so train and test never share a prompt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from train.data.contexts import Choice, ContextSpec, draw_context
+from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.synthetic_render import ATTRIBUTES, COMBOS, Advice, parse_topic, render
+
+__all__ = ["SyntheticConfig", "all_advice", "build_synthetic", "responses_for"]
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """Arguments of the synthetic builder (also the CLI flags and the card's builder_args)."""
+
+    train_rows: int = arg(8000, "rows of the discrete types in train.jsonl, spread evenly over types")
+    test_rows: int = arg(1000, "rows of the discrete types in test.jsonl (test prompts only)")
+    unseen_users: int = arg(200, "continuous users in test_unseen.jsonl (0: no such file)")
+    rows_per_unseen_user: int = arg(5, "test rows per unseen user, all sharing its context")
+    types: tuple[str, ...] = arg(ATTRIBUTES, "attributes that get a discrete user type each (comma-separated)")
+    temperature: float = arg(2.0, "Bradley-Terry sharpness; 2.0 gives a discrete type 98% consistency")
+    noise: float = arg(0.0, "probability of flipping each label after the Bradley-Terry draw")
+    controversial_share: float = arg(0.7, "share of rows drawn from pairs the types disagree on")
+    test_fraction: float = arg(0.15, "share of prompts held out for test and unseen users")
+    pool_size: int = arg(16, "survey pairs per user type")
+    min_context: int = arg(2, "fewest survey answers in a context")
+    max_context: int = arg(8, "most survey answers in a context")
+    dirichlet_alpha: float = arg(1.0, "concentration of unseen users' weights (1.0: uniform)")
+    seed: int = arg(0, "everything is a function of this seed")
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.types if t not in ATTRIBUTES]
+        if unknown or len(set(self.types)) != len(self.types) or len(self.types) < 2:
+            raise DatasetError(
+                f"types must be 2 or more distinct attributes of {list(ATTRIBUTES)}, got "
+                f"{list(self.types)}"
+            )
+        for name in ("noise", "controversial_share", "test_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise DatasetError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if min(self.train_rows, self.test_rows, self.unseen_users, self.rows_per_unseen_user) < 0:
+            raise DatasetError("row and user counts must be >= 0")
+        if self.temperature <= 0:
+            raise DatasetError(f"temperature must be > 0, got {self.temperature}")
+        ContextSpec(self.min_context, self.max_context)
+
+
+def all_advice() -> list[Advice]:
+    """Every prompt's content, in a fixed order (topic modules are read lazily)."""
+    from train.data import synthetic_topics_home, synthetic_topics_life, synthetic_topics_work
+
+    out: list[Advice] = []
+    for module in (synthetic_topics_home, synthetic_topics_life, synthetic_topics_work):
+        for topic, text in module.TOPICS.items():
+            out.extend(parse_topic(topic, text))
+    return out
+
+
+def responses_for(advice: Advice) -> list[str]:
+    """The 16 responses of one prompt, indexed like ``COMBOS``."""
+    return [render(advice, combo) for combo in COMBOS]
+
+
+def _margin(weights: Sequence[float], x: int, y: int) -> float:
+    return sum(w * (a - b) for w, a, b in zip(weights, COMBOS[x], COMBOS[y]))
+
+
+def _type_weights(types: Sequence[str]) -> dict[str, list[float]]:
+    return {t: [1.0 if a == t else 0.0 for a in ATTRIBUTES] for t in types}
+
+
+def _pair_prefs(types: Sequence[str]) -> dict[tuple[int, int], dict[str, int]]:
+    """For each response pair (i < j): each type's strict preference, +1 for i, -1 for j, 0 tie."""
+    weights = _type_weights(types)
+    prefs = {}
+    for i in range(len(COMBOS)):
+        for j in range(i + 1, len(COMBOS)):
+            prefs[(i, j)] = {t: (m > 0) - (m < 0) for t in types for m in [_margin(weights[t], i, j)]}
+    return prefs
+
+
+def _is_controversial(pref: dict[str, int]) -> bool:
+    return 1 in pref.values() and -1 in pref.values()
+
+
+class _Sampler:
+    """Draws labelled rows; holds the rendered texts and the pair catalogue (no I/O)."""
+
+    def __init__(self, cfg: SyntheticConfig, advice: list[Advice], rng: random.Random):
+        self.cfg, self.advice, self.rng = cfg, advice, rng
+        self.texts = [responses_for(a) for a in advice]
+        self.prefs = _pair_prefs(cfg.types)
+        self.controversial = {p for p, pref in self.prefs.items() if _is_controversial(pref)}
+
+    def pick_pair(self, weights: Sequence[float]) -> tuple[int, int]:
+        """A pair the user is not indifferent to, controversial with the configured share."""
+        usable = [p for p in self.prefs if abs(_margin(weights, *p)) > 1e-12]
+        hot = [p for p in usable if p in self.controversial]
+        cold = [p for p in usable if p not in self.controversial]
+        want_hot = self.rng.random() < self.cfg.controversial_share
+        group = hot if (want_hot and hot) or not cold else cold
+        return self.rng.choice(group)
+
+    def row(self, prompt: int, pair: tuple[int, int], weights: Sequence[float]) -> dict[str, Any]:
+        """One labelled row (chosen first): Bradley-Terry draw, then label noise."""
+        x, y = pair if self.rng.random() < 0.5 else pair[::-1]
+        p_x = 1.0 / (1.0 + math.exp(-self.cfg.temperature * _margin(weights, x, y)))
+        x_wins = self.rng.random() < p_x
+        if self.rng.random() < self.cfg.noise:
+            x_wins = not x_wins
+        win, lose = (x, y) if x_wins else (y, x)
+        return {
+            "prompt": self.advice[prompt].prompt,
+            "chosen": self.texts[prompt][win],
+            "rejected": self.texts[prompt][lose],
+            "controversial": tuple(sorted(pair)) in self.controversial,
+            "user_weights": [float(w) for w in weights],
+            "attributes_chosen": [float(v) for v in COMBOS[win]],
+            "attributes_rejected": [float(v) for v in COMBOS[lose]],
+        }
+
+
+def _survey(
+    sampler: _Sampler, prompts: list[int]
+) -> tuple[list[dict[str, Any]], dict[str, list[str]], dict[str, dict[str, Choice]]]:
+    """Per type a pool of balanced survey pairs; returns rows, pools and noiseless answers."""
+    cfg, rng, types = sampler.cfg, sampler.rng, sampler.cfg.types
+    half = {len(types) // 2, (len(types) + 1) // 2}
+    splits: dict[frozenset[str], list[tuple[int, int]]] = {}
+    for pair, pref in sampler.prefs.items():
+        if 0 not in pref.values() and sum(v > 0 for v in pref.values()) in half:
+            side = frozenset(t for t in types if pref[t] == pref[types[0]])
+            splits.setdefault(side, []).append(pair)
+    if len(prompts) < cfg.pool_size * len(types):
+        raise DatasetError(
+            f"{len(prompts)} train prompts cannot hold {len(types)} pools of {cfg.pool_size} "
+            "distinct survey prompts; lower --pool-size or --test-fraction"
+        )
+    free = rng.sample(prompts, len(prompts))
+    weights = _type_weights(types)
+    rows, pools = [], {}
+    answers: dict[str, dict[str, Choice]] = {t: {} for t in types}
+    for kind in types:
+        order = sorted(splits, key=sorted)
+        rng.shuffle(order)
+        pools[kind] = []
+        for k in range(cfg.pool_size):
+            prompt = free.pop()
+            x, y = rng.choice(splits[order[k % len(order)]])
+            x, y = (x, y) if rng.random() < 0.5 else (y, x)
+            sid = f"{kind}-{k:02d}"
+            rows.append({
+                "id": sid,
+                "prompt": sampler.advice[prompt].prompt,
+                "a": sampler.texts[prompt][x],
+                "b": sampler.texts[prompt][y],
+                "attributes_a": [float(v) for v in COMBOS[x]],
+                "attributes_b": [float(v) for v in COMBOS[y]],
+                "user_type": kind,
+            })
+            pools[kind].append(sid)
+            for t in types:
+                answers[t][sid] = "a" if _margin(weights[t], x, y) > 0 else "b"
+    return rows, pools, answers
+
+
+def _typed_rows(sampler, n_rows, prompts, pools, answers, spec, progress) -> list[dict[str, Any]]:
+    cfg, rng = sampler.cfg, sampler.rng
+    weights = _type_weights(cfg.types)
+    out = []
+    for k in progress(range(n_rows)):
+        kind = cfg.types[k % len(cfg.types)]
+        row = sampler.row(rng.choice(prompts), sampler.pick_pair(weights[kind]), weights[kind])
+        context = draw_context(pools[kind], answers[kind], rng, spec, answers=answers, user_type=kind)
+        out.append({"user": kind, "user_type": kind, "context": context, **row})
+    return out
+
+
+def _unseen_rows(sampler, prompts, survey, spec) -> list[dict[str, Any]]:
+    cfg, rng = sampler.cfg, sampler.rng
+    by_id = {row["id"]: row for row in survey}
+    out = []
+    for u in range(cfg.unseen_users):
+        draws = [rng.gammavariate(cfg.dirichlet_alpha, 1.0) for _ in ATTRIBUTES]
+        weights = [d / sum(draws) for d in draws]
+        own: dict[str, Choice] = {}
+        for sid, srow in by_id.items():
+            score = sum(w * (a - b) for w, a, b in zip(weights, srow["attributes_a"], srow["attributes_b"]))
+            own[sid] = "a" if score >= 0 else "b"
+        context = draw_context(sorted(by_id), own, rng, spec)
+        for _ in range(cfg.rows_per_unseen_user):
+            row = sampler.row(rng.choice(prompts), sampler.pick_pair(weights), weights)
+            out.append({"user": f"unseen-{u:04d}", "user_type": None, "context": context, **row})
+    return out
+
+
+def build_synthetic(cfg: SyntheticConfig = SyntheticConfig(), *, progress: bool = False) -> BuiltDataset:
+    """Build the synthetic dataset (pure: a function of ``cfg``; ``progress`` shows a bar)."""
+    if progress:
+        from tqdm import tqdm
+
+        def bar(items):
+            return tqdm(items, desc="synthetic rows", unit="row")
+    else:
+        def bar(items):
+            return items
+    rng = random.Random(cfg.seed)
+    advice = all_advice()
+    order = rng.sample(range(len(advice)), len(advice))
+    n_test = max(1, round(cfg.test_fraction * len(advice)))
+    test_prompts, train_prompts = sorted(order[:n_test]), sorted(order[n_test:])
+    sampler = _Sampler(cfg, advice, rng)
+    spec = ContextSpec(cfg.min_context, cfg.max_context)
+    survey, pools, answers = _survey(sampler, train_prompts)
+    splits = {
+        "train": _typed_rows(sampler, cfg.train_rows, train_prompts, pools, answers, spec, bar),
+        "test": _typed_rows(sampler, cfg.test_rows, test_prompts, pools, answers, spec, bar),
+        "survey": survey,
+    }
+    if cfg.unseen_users:
+        splits["test_unseen"] = _unseen_rows(sampler, test_prompts, survey, spec)
+    card = {
+        "name": "synthetic",
+        "source": "train.data.synthetic: rendered everyday advice with Bradley-Terry labels",
+        "user_types": list(cfg.types),
+        "attributes": list(ATTRIBUTES),
+        "counts": {},
+        "seed": cfg.seed,
+        "context_sizes": spec.sizes(),
+        "builder_args": {k: list(v) if isinstance(v, tuple) else v
+                         for k, v in dataclasses.asdict(cfg).items()},
+        "notes": (
+            f"{len(advice)} prompts over {len({a.topic for a in advice})} topics, "
+            f"{len(train_prompts)} train / {len(test_prompts)} test (disjoint); 16 responses "
+            "each, attributes in {-1,+1} (+1 = concise, friendly, numbered steps, cautious). "
+            "Type t has weight 1 on attribute t; unseen users have Dirichlet weights. "
+            "Survey pairs split the types evenly; contexts identify exactly one type."
+        ),
+    }
+    return BuiltDataset(card, splits)
