@@ -164,7 +164,7 @@ def build_import(rows: list[dict[str, Any]], cfg: ImportConfig, *, source: str =
     if not rows:
         raise DatasetError("no rows to import")
     rng = random.Random(cfg.seed)
-    rows = [dict(r) for r in rows]
+    rows = [{**r, "user_type": r.get("user_type") or r["user"]} for r in rows]
     _controversial(rows)
     prompts = sorted({r["prompt"] for r in rows})
     rng.shuffle(prompts)
