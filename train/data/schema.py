@@ -316,6 +316,7 @@ def write_dataset(
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; a dataset folder is meant to be shared
         for name, rows in splits.items():
             write_jsonl(tmp / f"{name}.jsonl", rows)
         (tmp / "dataset.json").write_text(

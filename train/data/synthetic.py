@@ -127,12 +127,16 @@ class _Sampler:
         self.texts = [responses_for(a) for a in advice]
         self.prefs = _pair_prefs(cfg.types)
         self.controversial = {p for p, pref in self.prefs.items() if _is_controversial(pref)}
+        self._groups: dict[tuple[float, ...], tuple[list, list]] = {}
 
     def pick_pair(self, weights: Sequence[float]) -> tuple[int, int]:
         """A pair the user is not indifferent to, controversial with the configured share."""
-        usable = [p for p in self.prefs if abs(_margin(weights, *p)) > 1e-12]
-        hot = [p for p in usable if p in self.controversial]
-        cold = [p for p in usable if p not in self.controversial]
+        key = tuple(weights)
+        if key not in self._groups:
+            usable = [p for p in self.prefs if abs(_margin(weights, *p)) > 1e-12]
+            self._groups[key] = ([p for p in usable if p in self.controversial],
+                                 [p for p in usable if p not in self.controversial])
+        hot, cold = self._groups[key]
         want_hot = self.rng.random() < self.cfg.controversial_share
         group = hot if (want_hot and hot) or not cold else cold
         return self.rng.choice(group)

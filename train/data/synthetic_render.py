@@ -39,7 +39,7 @@ _WARM_OPENERS = (
 )
 _WARM_CLOSERS = (
     "Good luck, you've got this!", "Hope that helps!", "Let me know how it goes!",
-    "Have fun with it!", "You'll do great!", "Cheers, and good luck!",
+    "Hope this makes it easier!", "You'll do great!", "Cheers, and good luck!",
 )
 _FORMAL_OPENERS_PROSE = (
     "The recommended approach is as follows.", "The standard guidance is as follows.",
@@ -56,6 +56,7 @@ _WARM_DIRECT = ("That's really all there is to it.", "It's simpler than it sound
 _FORMAL_DIRECT = ("That is all that is required.", "No further measures are needed.",
                   "This is sufficient in most cases.")
 _PROSE_LINKS = ("First,", "Next,", "Finally,")
+_OPENING_VERBS = {"Start", "Begin"}
 # First words whose capital letter must survive when a sentence continues another.
 _KEEP_CASE = {"I", "I'm", "I'd", "I've", "Wi-Fi", "Excel", "Google", "TV", "PIN", "CPR"}
 
@@ -125,7 +126,10 @@ def _body(advice: Advice, concise: bool, steps: bool) -> str:
         return f"{first[:-1]}, and {_continue(second)}"
     links = _PROSE_LINKS if len(tips) == 3 else _PROSE_LINKS[:1] + _PROSE_LINKS[2:]
     return " ".join(
-        f"{link} {_continue(tip)} {reason}" for link, (tip, reason) in zip(links, tips)
+        # "First, start by ..." reads badly: a tip that already opens the sequence keeps its verb.
+        f"{tip} {reason}" if link == "First," and tip.split(" ", 1)[0] in _OPENING_VERBS
+        else f"{link} {_continue(tip)} {reason}"
+        for link, (tip, reason) in zip(links, tips)
     )
 
 
