@@ -88,7 +88,8 @@ class BackboneSpec:
         kind: ``"encoder"`` (bidirectional, mean pooling) or ``"causal"`` (decoder-only LM,
             last-real-token pooling), detected from the config's ``architectures``.
         quantize: bitsandbytes weight quantization for causal LMs (4bit = nf4 + double quant,
-            bf16 compute); ``"none"`` loads full weights (fp32 on CPU, bf16 on CUDA).
+            bf16 compute); ``"none"`` loads unquantized weights (the checkpoint's dtype on CPU,
+            bf16 for causal LMs on CUDA).
         max_length: tokens kept per text; longer texts are truncated (right side).
         pooling: ``"mean-l2"`` (mean over real tokens, L2-normalised) or ``"last-token"``
             (final hidden state at the last non-padding token).
@@ -123,8 +124,8 @@ class BackboneSpec:
 
         Holds the backbone id (a local folder contributes only its base name, so moving the
         folder keeps the key), the revision (or the local folder's content fingerprint), kind,
-        pooling, max_length and quantization. The compute dtype (fp32 on CPU, bf16 on CUDA) is
-        deliberately left out so CPU and GPU runs share one cache; vectors differ by ~1e-3.
+        pooling, max_length and quantization. The compute dtype (checkpoint dtype on CPU, bf16 on
+        CUDA) is deliberately left out so CPU and GPU runs share one cache (bf16 noise ~1e-2).
         """
         revision = self.revision
         path = Path(self.name)
