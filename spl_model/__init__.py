@@ -1,0 +1,82 @@
+"""SPL: Swap-guided Preference Learning, and its baselines, as one pure-PyTorch library.
+
+The models score a response ``y`` to a prompt ``x`` *for one user*: a few pairs the user
+labelled (their context) are encoded into a latent ``z``, and a reward decoder ``r(x, y, z)``
+reads it. Four kinds share the same parts and differ only by configuration
+(:class:`ModelConfig`):
+
+======  =====================  ==========================  ===================  ============
+kind    context encoder        posterior                   decoder              KL term
+======  =====================  ==========================  ===================  ============
+spl     per-response MLP       Gaussian + P-IAF (c_d/c_s)  FiLM                 MC, free nats
+vpl     pair MLP               Gaussian                    MLP on [x; z]        closed form
+ivpl    pair MLP               Gaussian + IAF (pooled u)   MLP on [x; z]        MC, free nats
+btl     --                     none (z has width 0)        MLP on x             --
+oracle  --                     the true user features      MLP on [x; w]        --
+======  =====================  ==========================  ===================  ============
+
+Dimensions are named once here and used in every shape comment:
+
+- ``B``: users in a batch (one row = one user with its own context)
+- ``C``: context pairs per user (padded; a bool mask marks the real ones)
+- ``N``: target responses (or pairs) scored per user
+- ``D``: embedding width of the text backbone
+- ``H``: hidden width
+- ``Z``: latent width
+
+This package does no file or network I/O, except :func:`save_model` / :func:`load_model`,
+which read and write ``model.safetensors`` + ``config.json`` (never pickle).
+
+Example:
+    >>> import torch
+    >>> from spl_model import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(kind="spl", embed_dim=8, latent_dim=4, hidden_dim=16)).eval()
+    >>> ctx_c, ctx_r = torch.randn(2, 3, 8), torch.randn(2, 3, 8)
+    >>> mask = torch.tensor([[True, True, True], [True, True, False]])
+    >>> post = model.posterior(ctx_c, ctx_r, mask)
+    >>> post.z.shape
+    torch.Size([2, 4])
+    >>> model.reward(torch.randn(2, 5, 8), post.z).shape
+    torch.Size([2, 5])
+"""
+
+from spl_model.checkpoint import load_model, save_model
+from spl_model.config import ModelConfig, ModelKind
+from spl_model.errors import CheckpointError, ShapeError, SPLError
+from spl_model.losses import (
+    anneal_weight,
+    bradley_terry_loss,
+    gaussian_kl,
+    guide_loss,
+    monte_carlo_kl,
+)
+from spl_model.metrics import (
+    accuracy,
+    active_units,
+    per_group_accuracy,
+    swap_flip_rate,
+)
+from spl_model.models import Posterior, PreferenceBatch, RewardModel, build_model
+
+__all__ = [
+    "CheckpointError",
+    "ModelConfig",
+    "ModelKind",
+    "Posterior",
+    "PreferenceBatch",
+    "RewardModel",
+    "SPLError",
+    "ShapeError",
+    "accuracy",
+    "active_units",
+    "anneal_weight",
+    "bradley_terry_loss",
+    "build_model",
+    "gaussian_kl",
+    "guide_loss",
+    "load_model",
+    "monte_carlo_kl",
+    "per_group_accuracy",
+    "save_model",
+    "swap_flip_rate",
+]

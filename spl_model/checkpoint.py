@@ -1,0 +1,166 @@
+"""Save and load a model as ``model.safetensors`` + ``config.json`` (never pickle).
+
+``config.json`` holds ``{"format": "spl-model", "format_version": 1, "model": {...ModelConfig},
+"weights": {"file", "sha256", "n_params"}, ...caller metadata}``. Loading rebuilds the model
+from the config, checks the weights' sha256, their names and shapes against that config, and
+that they are finite, and refuses anything that looks like a pickle. This is the only module
+of ``spl_model`` that touches files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from spl_model.config import ModelConfig
+from spl_model.errors import CheckpointError
+from spl_model.models import RewardModel, build_model
+
+__all__ = ["WEIGHTS_FILE", "CONFIG_FILE", "load_model", "read_run_config", "save_model"]
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+FORMAT = "spl-model"
+FORMAT_VERSION = 1
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
+RESERVED_KEYS = ("format", "format_version", "model", "weights")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, then rename: never a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def save_model(model: RewardModel, folder: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``model.safetensors`` and ``config.json`` into ``folder`` (created if needed).
+
+    ``metadata`` (JSON-serialisable: backbone id, dataset card, training settings...) is
+    merged into ``config.json``; it may not use the reserved keys ``format``,
+    ``format_version``, ``model``, ``weights``. Returns the folder.
+    """
+    folder = Path(folder)
+    metadata = dict(metadata or {})
+    clash = sorted(set(metadata) & set(RESERVED_KEYS))
+    if clash:
+        raise ValueError(f"metadata keys {clash} are reserved by the checkpoint format.")
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    blob = save_safetensors(state, metadata={"format": "pt"})
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": model.cfg.to_dict(),
+        "weights": {
+            "file": WEIGHTS_FILE,
+            "sha256": hashlib.sha256(blob).hexdigest(),
+            "n_params": sum(p.numel() for p in model.parameters()),
+        },
+        **metadata,
+    }
+    _atomic_write(folder / WEIGHTS_FILE, blob)
+    _atomic_write(folder / CONFIG_FILE, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+    return folder
+
+
+def read_run_config(folder: str | Path) -> dict[str, Any]:
+    """The parsed ``config.json`` of a run folder, after checking its format."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"no run folder at {folder}: expected a folder with {CONFIG_FILE} and {WEIGHTS_FILE}.")
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; a run folder needs {CONFIG_FILE} and {WEIGHTS_FILE} (written by save_model).")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path} is not valid JSON ({err}); re-save the model.") from err
+    if not isinstance(config, dict) or config.get("format") != FORMAT or "model" not in config:
+        raise CheckpointError(f"{path} is not an spl-model config (missing format={FORMAT!r} or 'model').")
+    if config.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has format_version {config['format_version']}, newer than this code "
+            f"({FORMAT_VERSION}); upgrade spl_model."
+        )
+    return config
+
+
+def _read_weights(folder: Path, expected_sha256: str | None) -> dict[str, torch.Tensor]:
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        if pickles:
+            raise CheckpointError(
+                f"{folder} holds {pickles} but no {WEIGHTS_FILE}: pickle checkpoints are refused "
+                "(they can run code when loaded). Convert the weights to safetensors."
+            )
+        raise CheckpointError(f"{path} is missing; the run folder is incomplete.")
+    blob = path.read_bytes()
+    if blob[:1] == b"\x80" or blob[:4] == b"PK\x03\x04":
+        raise CheckpointError(
+            f"{path} is a pickle / torch.save archive, not safetensors; pickle checkpoints are "
+            "refused (they can run code when loaded). Re-save with spl_model.save_model."
+        )
+    digest = hashlib.sha256(blob).hexdigest()
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise CheckpointError(
+            f"{path} has sha256 {digest[:16]}..., but config.json expects {expected_sha256[:16]}...: "
+            "the weights were changed or truncated after saving. Re-copy the run folder."
+        )
+    try:
+        return load_safetensors(blob)
+    except (SafetensorError, ValueError) as err:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({err}).") from err
+
+
+def _check_state(state: dict[str, torch.Tensor], model: RewardModel, path: Path) -> None:
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path} does not match its config (kind={model.cfg.kind}): missing tensors "
+            f"{missing[:5]}, unexpected tensors {unexpected[:5]}."
+        )
+    for name, tensor in state.items():
+        if tensor.shape != expected[name].shape:
+            c = model.cfg
+            raise CheckpointError(
+                f"{path}: tensor {name!r} has shape {list(tensor.shape)}, but config.json "
+                f"(embed_dim={c.embed_dim}, latent_dim={c.latent_dim}, hidden_dim={c.hidden_dim}) "
+                f"implies {list(expected[name].shape)}: the config and weights disagree."
+            )
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: tensor {name!r} contains NaN or infinite values.")
+
+
+def load_model(folder: str | Path, device: str | torch.device = "cpu") -> RewardModel:
+    """Rebuild a model saved by :func:`save_model`, in eval mode, on ``device``.
+
+    Raises :class:`CheckpointError` with a plain explanation for a missing folder or file, a
+    pickle, a sha256 mismatch, weights whose names or shapes disagree with the config, or
+    NaN / infinite weights.
+    """
+    folder = Path(folder)
+    config = read_run_config(folder)
+    try:
+        cfg = ModelConfig.from_dict(config["model"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: invalid model config ({err}).") from err
+    sha = config.get("weights", {}).get("sha256")
+    state = _read_weights(folder, sha)
+    model = build_model(cfg)
+    _check_state(state, model, folder / WEIGHTS_FILE)
+    model.load_state_dict(state, strict=True)
+    return model.to(device).eval()
+
+

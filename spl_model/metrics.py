@@ -1,0 +1,82 @@
+"""Evaluation metrics as pure functions: accuracy, active units, per-group accuracy, swap flips.
+
+They take *margins* ``r(chosen) - r(rejected)``; a pair is predicted correctly when its
+margin is strictly positive (a tie counts as an error).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+__all__ = ["ActiveUnits", "accuracy", "active_units", "per_group_accuracy", "swap_flip_rate"]
+
+
+def accuracy(margins: Tensor, mask: Tensor | None = None) -> float:
+    """Share of pairs with ``margin > 0``; ``mask`` (same shape, bool) selects real pairs."""
+    correct = (margins > 0).float()
+    if mask is None:
+        return correct.mean().item() if correct.numel() else float("nan")
+    n = mask.sum().item()
+    return (correct * mask).sum().item() / n if n else float("nan")
+
+
+class ActiveUnits(NamedTuple):
+    """``count`` of latent units whose variance across the evaluation set exceeds
+    ``threshold``; ``share = count / Z``; ``variances`` ``[Z]`` for plots."""
+
+    count: int
+    share: float
+    threshold: float
+    variances: Tensor
+
+
+def active_units(vectors: Tensor, threshold: float = 0.005) -> ActiveUnits:
+    """Active units [Burda et al. 2016] of ``vectors`` ``[N, Z]`` (one row per evaluated user).
+
+    Which vector to pass is the caller's statement: SPL measures the last flow layer's shift
+    ``m_K``, VPL the posterior mean. A collapsed latent (ignored by the decoder) has ~0.
+    """
+    if vectors.ndim != 2:
+        raise ValueError(f"active_units expects [N, Z], got shape {tuple(vectors.shape)}.")
+    if vectors.shape[1] == 0:
+        return ActiveUnits(0, 0.0, threshold, vectors.new_zeros(0))
+    variances = vectors.float().var(dim=0, unbiased=False)  # [Z]
+    count = int((variances > threshold).sum().item())
+    return ActiveUnits(count, count / vectors.shape[1], threshold, variances)
+
+
+def per_group_accuracy(margins: Tensor, groups: Sequence[str]) -> dict[str, float]:
+    """Accuracy per group label (user, user type, context size...), sorted by group name.
+
+    Args: margins ``[N]``; groups: one label per margin.
+    """
+    if margins.ndim != 1 or len(groups) != margins.shape[0]:
+        raise ValueError(
+            f"per_group_accuracy needs margins [N] and N group labels; got margins "
+            f"{tuple(margins.shape)} and {len(groups)} labels."
+        )
+    hits: dict[str, list[float]] = defaultdict(list)
+    for group, margin in zip(groups, margins.tolist()):
+        hits[str(group)].append(1.0 if margin > 0 else 0.0)
+    return {group: sum(v) / len(v) for group, v in sorted(hits.items())}
+
+
+def swap_flip_rate(margins: Tensor, margins_swapped: Tensor) -> float:
+    """Share of target pairs whose predicted preference flips when every context pair is swapped.
+
+    A latent that carries *which way* the user leans should flip it; a collapsed one cannot.
+    Args: margins and margins_swapped of the same shape (the same targets, original vs swapped
+    context).
+    """
+    if margins.shape != margins_swapped.shape:
+        raise ValueError(
+            f"margins {tuple(margins.shape)} and margins_swapped "
+            f"{tuple(margins_swapped.shape)} must have the same shape."
+        )
+    flipped = (margins > 0) != (margins_swapped > 0)
+    return flipped.float().mean().item() if flipped.numel() else float("nan")

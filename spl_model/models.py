@@ -1,0 +1,323 @@
+"""RewardModel: SPL, VPL, IAF-VPL, BTL and the oracle, assembled from shared parts by config.
+
+Data flow for a batch of B users::
+
+    context pairs [B, C, D] x2 --tokenizer--> tokens [B, C, Z] --SetEncoder--> mean, logvar [B, Z]
+    z0 = mean + exp(logvar / 2) * eps            (eps ~ N(0, I) in training, 0 in eval mode)
+    z  = flow(z0; c_shift, c_scale)              (spl / ivpl; identity otherwise)
+    reward(x [B, N, D], z [B, Z]) -> [B, N]
+
+The public API (the trainer, the app and outside users call exactly this): :func:`build_model`,
+:meth:`RewardModel.posterior`, :meth:`RewardModel.sample_z`, :meth:`RewardModel.reward`,
+:meth:`RewardModel.margins` and :meth:`RewardModel.loss`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+from torch import Tensor, nn
+
+from spl_model.config import ModelConfig
+from spl_model.decoders import ConcatDecoder, FiLMDecoder
+from spl_model.encoders import PairTokenizer, ResponseTokenizer, SetEncoder
+from spl_model.errors import ShapeError
+from spl_model.flows import AffineFlow
+from spl_model.losses import (
+    anneal_weight,
+    bradley_terry_loss,
+    gaussian_kl,
+    gaussian_log_prob,
+    guide_loss,
+    monte_carlo_kl,
+)
+
+__all__ = ["Posterior", "PreferenceBatch", "RewardModel", "build_model"]
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A user's inferred latent.
+
+    Attributes:
+        mean, logvar: ``[B, Z]`` base Gaussian ``q(z0 | D_h)``, each clamped to [-1, 1].
+        z: ``[B, Z]`` the latent the decoder reads: a sample in training, deterministic
+            (``eps = 0`` pushed through the flow) in eval mode. ``[B, 0]`` for BTL.
+        log_q: ``[B]`` ``log q_K(z)`` of that ``z``.
+        au_vector: ``[B, Z]`` the vector active units are measured on: the last flow layer's
+            shift ``m_K`` for flow models, the mean otherwise.
+        mean_swap, logvar_swap: ``[B, Z]`` the same encoder on the swapped context (no grad;
+            SPL only, when asked for), else ``None``.
+    """
+
+    mean: Tensor
+    logvar: Tensor
+    z: Tensor
+    log_q: Tensor
+    au_vector: Tensor
+    mean_swap: Tensor | None = None
+    logvar_swap: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class PreferenceBatch:
+    """B users, each with a padded context and N target pairs (chosen first, then rejected).
+
+    Attributes:
+        ctx_chosen, ctx_rejected: ``[B, C, D]`` embeddings of the context pairs.
+        ctx_mask: ``[B, C]`` bool, True where a context pair is real.
+        chosen, rejected: ``[B, N, D]`` embeddings of the target pairs to score.
+        pair_mask: ``[B, N]`` bool, True where a target pair is real (None: all are).
+        user_features: ``[B, F]`` true user features, read by the oracle only.
+    """
+
+    ctx_chosen: Tensor
+    ctx_rejected: Tensor
+    ctx_mask: Tensor
+    chosen: Tensor
+    rejected: Tensor
+    pair_mask: Tensor | None = None
+    user_features: Tensor | None = None
+
+    def to(self, device: torch.device | str) -> PreferenceBatch:
+        moved = {
+            f.name: None if getattr(self, f.name) is None else getattr(self, f.name).to(device)
+            for f in fields(self)
+        }
+        return PreferenceBatch(**moved)
+
+
+def _check_shape(name: str, tensor: Tensor, expected: tuple[int | str, ...]) -> dict[str, int]:
+    """Check ``tensor`` against a shape like ``("B", "C", 384)``; returns the letters' sizes."""
+    if not isinstance(tensor, Tensor):
+        raise ShapeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}.")
+    spec = "[" + ", ".join(map(str, expected)) + "]"
+    if tensor.ndim != len(expected):
+        raise ShapeError(f"{name} must have shape {spec}, got {list(tensor.shape)}.")
+    sizes: dict[str, int] = {}
+    for size, want in zip(tensor.shape, expected):
+        if isinstance(want, int) and size != want:
+            raise ShapeError(f"{name} must have shape {spec}, got {list(tensor.shape)}.")
+        if isinstance(want, str):
+            sizes[want] = size
+    return sizes
+
+
+def _same(letter: str, *shapes: dict[str, int]) -> None:
+    values = {s[letter] for s in shapes if letter in s}
+    if len(values) > 1:
+        raise ShapeError(f"inconsistent {letter} across inputs: got sizes {sorted(values)}.")
+
+
+def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``values [B, C, F]`` over the real pairs of ``mask [B, C]`` -> ``[B, F]``."""
+    weights = mask.to(values.dtype) / mask.sum(dim=1, keepdim=True)  # [B, C]
+    return torch.einsum("bc,bcf->bf", weights, values)
+
+
+class RewardModel(nn.Module):
+    """A personalized (or unified) reward model; build it with :func:`build_model`.
+
+    Example:
+        >>> model = build_model(ModelConfig(kind="vpl", embed_dim=8, latent_dim=4, hidden_dim=16))
+        >>> model
+        RewardModel(kind=vpl, D=8, Z=4, H=16, flows=0, params=1,197)
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        D, Z, H = cfg.embed_dim, cfg.latent_dim, cfg.hidden_dim
+        self.tokenizer: nn.Module | None = None
+        self.set_encoder: SetEncoder | None = None
+        self.flow: AffineFlow | None = None
+        if cfg.kind == "spl":
+            self.tokenizer = ResponseTokenizer(D, H, Z)
+        elif cfg.kind in ("vpl", "ivpl"):
+            self.tokenizer = PairTokenizer(D, H, Z)
+        if cfg.has_latent:
+            self.set_encoder = SetEncoder(Z)
+        if cfg.uses_flow:
+            split = cfg.kind == "spl" and cfg.split_context
+            ctx_dim = Z // 2 if split else Z
+            self.flow = AffineFlow(Z, ctx_dim, ctx_dim, cfg.n_flows, seed=cfg.flow_seed)
+        if cfg.kind == "spl" and cfg.film:
+            self.decoder: nn.Module = FiLMDecoder(D, cfg.z_dim, H)
+        else:
+            self.decoder = ConcatDecoder(D, cfg.z_dim, H)
+
+    def __repr__(self) -> str:
+        c = self.cfg
+        n = sum(p.numel() for p in self.parameters())
+        return (
+            f"RewardModel(kind={c.kind}, D={c.embed_dim}, Z={c.z_dim}, H={c.hidden_dim}, "
+            f"flows={c.n_flows if c.uses_flow else 0}, params={n:,})"
+        )
+
+    # -- inference -------------------------------------------------------------------------
+
+    def _check_context(self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor) -> None:
+        D = self.cfg.embed_dim
+        a = _check_shape("ctx_chosen", ctx_chosen, ("B", "C", D))
+        b = _check_shape("ctx_rejected", ctx_rejected, ("B", "C", D))
+        m = _check_shape("mask", mask, ("B", "C"))
+        _same("B", a, b, m)
+        _same("C", a, b, m)
+        if mask.dtype != torch.bool:
+            raise ShapeError(f"mask must be a bool tensor (True = real pair), got {mask.dtype}.")
+        if a["B"] and not bool(mask.any(dim=1).all()):
+            empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
+            raise ShapeError(
+                f"users {empty[:10]} have no real context pair; every user needs at least one "
+                "(drop them, or score them with the BTL model, which needs no context)."
+            )
+
+    def _base(
+        self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, with_swap: bool
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+        """Base Gaussian, the flow's two contexts and (optionally) the swapped statistics."""
+        assert self.tokenizer is not None and self.set_encoder is not None
+        mean_swap = logvar_swap = None
+        if self.cfg.kind == "spl":
+            g_c, g_r = self.tokenizer(ctx_chosen, ctx_rejected, mask)  # [B, C, Z/2] each
+            mean, logvar, pooled = self.set_encoder(torch.cat([g_c, g_r], -1), mask)
+            if with_swap:
+                with torch.no_grad():  # the swapped token: the same halves, exchanged
+                    swapped = self.set_encoder(torch.cat([g_r, g_c], -1), mask)
+                mean_swap, logvar_swap = swapped.mean.float(), swapped.logvar.float()
+            if self.cfg.split_context:
+                c_d = _masked_mean((g_c - g_r) / 2, mask)  # [B, Z/2] swap-reversible
+                c_s = _masked_mean((g_c + g_r) / 2, mask)  # [B, Z/2] swap-invariant
+                return mean.float(), logvar.float(), c_d, c_s, mean_swap, logvar_swap
+        else:
+            tokens = self.tokenizer(ctx_chosen, ctx_rejected, mask)  # [B, C, Z]
+            mean, logvar, pooled = self.set_encoder(tokens, mask)
+        return mean.float(), logvar.float(), pooled, pooled, mean_swap, logvar_swap
+
+    def _push(
+        self, z0: Tensor, mean: Tensor, logvar: Tensor, c_shift: Tensor, c_scale: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """z0 ``[B, *, Z]`` -> (z, log_q, au_vector) through the flow, if any."""
+        log_q = gaussian_log_prob(z0, mean, logvar)  # [B, *]
+        if self.flow is None:
+            return z0, log_q, mean.expand_as(z0)
+        out = self.flow(z0, c_shift, c_scale)
+        return out.z, log_q - out.log_det, out.shift
+
+    def posterior(
+        self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, *, with_swap: bool = False
+    ) -> Posterior:
+        """Infer each user's latent from their context pairs.
+
+        Args:
+            ctx_chosen, ctx_rejected: ``[B, C, D]``; padding rows may hold anything.
+            mask: ``[B, C]`` bool, True = real pair; each user needs at least one.
+            with_swap: also return the swapped context's mean and log-variance (SPL).
+        Returns:
+            :class:`Posterior` with ``z`` ``[B, Z]`` (``[B, 0]`` for BTL).
+        """
+        self._check_context(ctx_chosen, ctx_rejected, mask)
+        B = ctx_chosen.shape[0]
+        if self.cfg.kind == "oracle":
+            raise ValueError(
+                "the oracle has no encoder: it reads the true user features; pass them as "
+                "`z` to reward(), or as `user_features` in a PreferenceBatch."
+            )
+        if self.cfg.kind == "btl":
+            empty = ctx_chosen.new_zeros(B, 0, dtype=torch.float32)
+            return Posterior(empty, empty, empty, empty.new_zeros(B), empty)
+        mean, logvar, c_shift, c_scale, mean_swap, logvar_swap = self._base(
+            ctx_chosen, ctx_rejected, mask, with_swap
+        )
+        eps = torch.randn_like(mean) if self.training else torch.zeros_like(mean)
+        z0 = mean + torch.exp(logvar / 2) * eps  # [B, Z]
+        z, log_q, au_vector = self._push(z0, mean, logvar, c_shift, c_scale)
+        return Posterior(mean, logvar, z, log_q, au_vector, mean_swap, logvar_swap)
+
+    def sample_z(self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, n: int) -> Tensor:
+        """``n`` posterior samples per user through the flow: ``[B, n, Z]`` (``[B, n, 0]`` BTL).
+
+        Always random, whatever the mode; the base encoder runs once per user.
+        """
+        self._check_context(ctx_chosen, ctx_rejected, mask)
+        B = ctx_chosen.shape[0]
+        if not self.cfg.has_latent:
+            return ctx_chosen.new_zeros(B, n, self.cfg.z_dim)
+        mean, logvar, c_shift, c_scale, _, _ = self._base(ctx_chosen, ctx_rejected, mask, False)
+        mean, logvar = mean[:, None].expand(B, n, -1), logvar[:, None].expand(B, n, -1)
+        z0 = mean + torch.exp(logvar / 2) * torch.randn_like(mean)  # [B, n, Z]
+        c_shift = c_shift[:, None].expand(B, n, -1)  # [B, n, C_shift]
+        c_scale = c_scale[:, None].expand(B, n, -1)
+        return self._push(z0, mean, logvar, c_shift, c_scale)[0]
+
+    def reward(self, x: Tensor, z: Tensor) -> Tensor:
+        """Rewards of N embedded responses per user: x ``[B, N, D]``, z ``[B, Z]`` -> ``[B, N]``."""
+        a = _check_shape("x", x, ("B", "N", self.cfg.embed_dim))
+        b = _check_shape("z", z, ("B", self.cfg.z_dim))
+        _same("B", a, b)
+        return self.decoder(x, z.to(x.dtype) if z.dtype != x.dtype else z).float()
+
+    def _latent_for(self, batch: PreferenceBatch, with_swap: bool) -> tuple[Tensor, Posterior | None]:
+        if self.cfg.kind == "oracle":
+            if batch.user_features is None:
+                raise ValueError("the oracle needs batch.user_features [B, F]; none were given.")
+            return batch.user_features.float(), None
+        post = self.posterior(batch.ctx_chosen, batch.ctx_rejected, batch.ctx_mask, with_swap=with_swap)
+        return post.z, post
+
+    def _pair_margins(self, batch: PreferenceBatch, z: Tensor) -> Tensor:
+        """``r(chosen) - r(rejected)`` ``[B, N]``, both sides in one decoder call."""
+        N = batch.chosen.shape[1]
+        if batch.rejected.shape != batch.chosen.shape:
+            raise ShapeError(
+                f"chosen {list(batch.chosen.shape)} and rejected {list(batch.rejected.shape)} "
+                "must have the same shape [B, N, D]."
+            )
+        rewards = self.reward(torch.cat([batch.chosen, batch.rejected], dim=1), z)  # [B, 2N]
+        return rewards[:, :N] - rewards[:, N:]
+
+    def margins(self, batch: PreferenceBatch) -> Tensor:
+        """Preference margins ``r(x, y_c, z) - r(x, y_r, z)`` ``[B, N]`` with the posterior's
+        ``z`` (deterministic in eval mode). Positive = the model agrees with the label."""
+        z, _ = self._latent_for(batch, with_swap=False)
+        return self._pair_margins(batch, z)
+
+    # -- training --------------------------------------------------------------------------
+
+    def loss(self, batch: PreferenceBatch, step: int | None = None) -> dict[str, Tensor]:
+        """Named loss terms and their weighted ``total`` for one batch.
+
+        ``total = bt + beta * a(step) * kl + guide_weight * guide`` where ``a`` is the cyclical
+        annealer; ``step`` is the number of *training* steps taken so far (``None`` = weight 1,
+        the plain -ELBO, for evaluation). Terms a kind does not use are 0.
+        """
+        use_guide = self.cfg.kind == "spl" and self.cfg.guide and self.cfg.guide_weight > 0
+        z, post = self._latent_for(batch, with_swap=use_guide)
+        margins = self._pair_margins(batch, z)
+        mask = batch.pair_mask
+        bt = bradley_terry_loss(margins, torch.zeros_like(margins), mask)
+        zero = bt.new_zeros(())
+        kl = guide = zero
+        if post is not None and self.cfg.has_latent:
+            if self.cfg.uses_flow:
+                kl = monte_carlo_kl(post.log_q, post.z, self.cfg.free_nats).mean()
+            else:
+                kl = gaussian_kl(post.mean, post.logvar).mean()
+        if use_guide and post is not None:
+            assert post.mean_swap is not None and post.logvar_swap is not None
+            guide = guide_loss(post.mean, post.logvar, post.mean_swap, post.logvar_swap, self.cfg.eta)
+        kl_weight = 1.0 if step is None else anneal_weight(step, self.cfg.anneal_steps)
+        total = bt + self.cfg.beta * kl_weight * kl + self.cfg.guide_weight * guide
+        return {
+            "bt": bt,
+            "kl": kl,
+            "guide": guide,
+            "kl_weight": bt.new_tensor(kl_weight),
+            "total": total,
+        }
+
+
+def build_model(cfg: ModelConfig) -> RewardModel:
+    """Build the model a config describes (weights freshly initialised; seed torch first)."""
+    return RewardModel(cfg)

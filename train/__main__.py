@@ -1,0 +1,6 @@
+"""Entry point of ``python -m train``."""
+
+from train.cli import main
+
+if __name__ == "__main__":
+    main()
