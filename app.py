@@ -1,0 +1,39 @@
+"""Serve the SPL demo: ``python app.py`` (127.0.0.1:7860; PORT / GRADIO_SERVER_PORT override).
+
+Only launches: reads the settings from the environment (see ``app/settings.py``), opens the
+store and the inference service, builds the Blocks and launches them with the launch-time
+options (theme, CSS, keyboard shortcuts). The backbone for typed prompts loads in the
+background once the server is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+for _key, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"}.items():
+    os.environ.setdefault(_key, _value)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.runs import find_run_folders
+    from app.service import Service
+    from app.settings import Settings
+    from app.store import Store
+    from app.ui import build_app, launch_options
+
+    settings = Settings.from_env()
+    service = Service.from_folders(find_run_folders(settings.runs))
+    store = Store.open(settings.db_path)
+    if settings.storage_warning:
+        logging.warning(settings.storage_warning)
+    demo = build_app(store, service, settings)
+    threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
+    demo.launch(server_name=settings.host, server_port=settings.port, show_error=False,
+                **launch_options(service))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Find and load the run folders the demo serves (SPL, VPL, BTL) and describe them for the UI.
+
+A run folder (written by the trainer) holds ``model.safetensors`` + ``config.json`` (read with
+``spl_model``), ``report.json``, ``plots/*.png`` and, for latent models, ``latent_map.json``
+(``{"method": "pca", "mean": [Z], "components": [[Z], [Z]], "points": [{x, y, user_type}]}``).
+
+``SPL_RUNS`` points the app elsewhere: run folders separated by ``os.pathsep``, or one folder
+that contains ``spl/``, ``vpl/`` and ``btl/`` (the default is ``assets/runs``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "find_run_folders", "load_run", "model_card"]
+
+DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
+KNOWN = ("spl", "vpl", "ivpl", "btl")
+REPORT_METRICS = ("accuracy", "accuracy_controversial", "accuracy_unseen", "active_units",
+                  "active_units_share", "latent_dim", "kl", "swap_flip_rate", "n_eval_pairs",
+                  "train_seconds", "seed")
+
+
+class RunError(RuntimeError):
+    """The run folders are missing or inconsistent (the message says how to fix it)."""
+
+
+@dataclass
+class RunInfo:
+    """One loaded run: the model (eval mode, shared read-only) and what the UI shows of it."""
+
+    name: str
+    folder: Path
+    model: Any  # spl_model.RewardModel
+    config: dict[str, Any]
+    report: dict[str, Any] | None = None
+    latent_map: dict[str, Any] | None = None
+    plots: list[Path] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.model.cfg.kind
+
+    @property
+    def has_latent(self) -> bool:
+        return bool(self.model.cfg.has_latent)
+
+    @property
+    def backbone(self) -> dict[str, Any]:
+        backbone = self.config.get("backbone") or {}
+        return backbone if isinstance(backbone, dict) else {"name": str(backbone)}
+
+
+def find_run_folders(spec: str | None = None) -> list[Path]:
+    """The run folders named by ``spec`` (``SPL_RUNS``), or the shipped ``assets/runs``."""
+    if spec:
+        parts = [Path(p).expanduser() for p in spec.split(os.pathsep) if p.strip()]
+    else:
+        parts = [DEFAULT_RUNS]
+    folders: list[Path] = []
+    for part in parts:
+        if (part / "config.json").is_file():
+            folders.append(part)
+            continue
+        inner = [part / name for name in KNOWN if (part / name / "config.json").is_file()]
+        if not inner:
+            raise RunError(
+                f"No trained runs were found at {part}. Train them with `make train-demo`, or "
+                "set SPL_RUNS to run folders (separated by ':') or to a folder containing "
+                "spl/, vpl/ and btl/.")
+        folders.extend(inner)
+    return folders
+
+
+def _json_or_none(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunError(f"{path} is not valid JSON ({err}); regenerate it with the trainer.") from err
+    return value if isinstance(value, dict) else None
+
+
+def _check_latent_map(latent_map: dict[str, Any] | None, z_dim: int, path: Path) -> None:
+    if latent_map is None:
+        return
+    mean, comps = latent_map.get("mean"), latent_map.get("components")
+    if (not isinstance(mean, list) or len(mean) != z_dim or not isinstance(comps, list)
+            or len(comps) != 2 or any(len(c) != z_dim for c in comps)):
+        raise RunError(f"{path}: expected 'mean' of length {z_dim} and two 'components' of "
+                       f"length {z_dim} (the model's latent width); regenerate the latent map.")
+
+
+def load_run(folder: Path, name: str | None = None) -> RunInfo:
+    """Load one run folder: model (eval mode), config, report, latent map and plots."""
+    from spl_model import load_model
+    from spl_model.checkpoint import read_run_config
+
+    config = read_run_config(folder)
+    model = load_model(folder)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    latent_map = _json_or_none(folder / "latent_map.json") if model.cfg.has_latent else None
+    _check_latent_map(latent_map, model.cfg.z_dim, folder / "latent_map.json")
+    kind = str(config.get("model_kind") or model.cfg.kind)
+    return RunInfo(name=name or kind, folder=folder, model=model, config=config,
+                   report=_json_or_none(folder / "report.json"), latent_map=latent_map,
+                   plots=sorted((folder / "plots").glob("*.png")))
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
+    """A short Markdown description of a run and its training report."""
+    cfg, report = run.model.cfg, run.report or {}
+    dataset = run.config.get("dataset") or {}
+    what = {
+        "spl": "SPL: swap-guided posterior (Gaussian + P-IAF flow) and a FiLM reward decoder",
+        "vpl": "VPL: Gaussian posterior over a pair encoder, reward MLP on [x; z]",
+        "ivpl": "IAF-VPL: VPL plus an IAF flow (no swap split, no guide)",
+        "btl": "BTL: one unified Bradley-Terry reward for everyone (no latent)",
+    }.get(cfg.kind, cfg.kind)
+    lines = [f"### {run.name.upper()}", what + ".", "",
+             f"- backbone: `{run.backbone.get('name', 'unknown')}` "
+             f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",
+             f"- trained on: {dataset.get('name', 'unknown')} "
+             f"(user types: {', '.join(map(str, dataset.get('user_types') or [])) or 'n/a'})",
+             f"- latent width: {cfg.z_dim}, hidden width: {cfg.hidden_dim}"]
+    if not report:
+        lines.append("- no training report (report.json) in this run folder")
+        return "\n".join(lines)
+    lines.append("")
+    lines.append("| metric | value |")
+    lines.append("|---|---|")
+    for key in REPORT_METRICS:
+        if key in report:
+            lines.append(f"| {key} | {_fmt(report[key])} |")
+    if run.has_latent:
+        active = report.get("active_units")
+        collapsed = "unknown" if active is None else ("**yes** (no active latent unit)"
+                                                      if active == 0 else "no")
+        lines.append(f"| latent collapsed | {collapsed} |")
+    if oracle and oracle.get("accuracy") is not None:
+        lines.append(f"| oracle accuracy (upper bound) | {_fmt(oracle['accuracy'])} |")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""The app's settings, read once from the environment (one home per setting).
+
+========================  ==================================================================
+variable                  meaning
+========================  ==================================================================
+``SPL_DB``                SQLite path (default ``/data/spl.db`` on a ``/data`` volume, else
+                          ``data/spl.db``)
+``SPL_RUNS``              run folders (``os.pathsep``-separated) or a folder with spl/ vpl/ btl/
+``SPL_ADMIN_TOKEN``       enables the study-owner tools (exports, counts, attention checks)
+``SPL_COMPLETION_URL``    redirect shown at the end; ``{code}`` is replaced by the code
+``SPL_COMPLETION_CODE``   a fixed completion code (e.g. the study's Prolific code)
+``SPACE_ID``              set by Hugging Face Spaces; with no ``/data`` volume, the UI warns
+                          that storage is ephemeral
+``PORT`` /                the port to serve on (default 7860)
+``GRADIO_SERVER_PORT``
+========================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the UI and handlers need to know about the deployment."""
+
+    db_path: Path = Path("data/spl.db")
+    runs: str | None = None
+    admin_token: str | None = None
+    completion_url: str | None = None
+    completion_code: str | None = None
+    on_space: bool = False
+    storage_persistent: bool = True
+    port: int = 7860
+    host: str = "127.0.0.1"
+
+    @property
+    def storage_warning(self) -> str | None:
+        """The banner to show when labels may be lost on restart, else None."""
+        if self.on_space and not self.storage_persistent:
+            return ("Storage is ephemeral: this Space has no persistent /data volume, so "
+                    "labels are lost when it restarts.")
+        return None
+
+    @property
+    def admin_enabled(self) -> bool:
+        return bool(self.admin_token)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 data_dir: Path = Path("/data")) -> Settings:
+        from app.store import default_db_path
+
+        env = os.environ if environ is None else environ
+        db_path = default_db_path(env, data_dir)
+        on_space = bool(env.get("SPACE_ID"))
+        persistent = Path(db_path).expanduser().resolve().is_relative_to(data_dir.resolve()) \
+            if on_space else True
+        port_text = env.get("PORT") or env.get("GRADIO_SERVER_PORT") or "7860"
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ValueError(f"PORT={port_text!r} is not a port number; use e.g. 7860.") from None
+        host = env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_space else "127.0.0.1")
+        return cls(db_path=db_path, runs=env.get("SPL_RUNS") or None,
+                   admin_token=env.get("SPL_ADMIN_TOKEN") or None,
+                   completion_url=env.get("SPL_COMPLETION_URL") or None,
+                   completion_code=env.get("SPL_COMPLETION_CODE") or None,
+                   on_space=on_space, storage_persistent=persistent, port=port, host=host)

@@ -1,0 +1,338 @@
+"""Build and wire the demo: ``build_app(store, service, settings) -> gr.Blocks``.
+
+Tabs: **Label** (intro, consent, one pair at a time with A / B / tie / skip / undo and keyboard
+shortcuts, progress, the latent map and confidence after every answer, the completion code),
+**Rank** (SPL next to VPL and BTL on a demo prompt or a typed one), **Models** (what each run
+is, its training report and plots) and, with ``SPL_ADMIN_TOKEN`` set, **Study owner**.
+
+Per-visitor state (session id, the pair on screen, when it appeared, confidence history) lives
+in a ``gr.State``; the models and the store are shared. Buttons are disabled while an answer is
+saved. The named API (``/new_session``, ``/next_pair``, ``/label``, ``/undo``, ``/rank``,
+``/finish``) is documented in the README; UI events are private.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app import handlers as h
+from app.figures import confidence_figure, latent_figure, ranking_html
+from app.runs import model_card
+from app.service import Service
+from app.settings import Settings
+from app.store import StoreError, Store
+
+__all__ = ["build_app", "launch_options", "parse_candidates"]
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+CUSTOM = "Type your own prompt"
+SEPARATOR = "---"
+CSS = """
+#spl-warning {border-left: 4px solid #d97706; padding-left: .5em}
+.spl-ranking {display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 1em}
+.spl-ranking li {margin-bottom: .6em}
+.spl-differs {background: rgba(250, 204, 21, .25); border-radius: 4px}
+.spl-score {font-family: monospace; font-size: .85em; opacity: .8}
+.spl-disagree {color: #b45309}
+"""
+INTRO = """# Who are you? A personalized reward model learns it from a few answers
+
+Pick the response **you** prefer for a few everyday questions. After every answer, SPL
+(Swap-guided Preference Learning) updates its guess of your preferences (a point in its latent
+space) and re-ranks candidate answers for you, next to VPL and a one-size-fits-all reward model
+(BTL)."""
+GUIDELINES = """- Read the question and both responses, then choose the one you would rather receive.
+- **Tie**: both are equally good for you. **Skip**: you cannot decide or the pair is unclear.
+- Shortcuts: **A**, **B**, **T** (tie), **S** (skip), **U** (undo the last answer).
+- One pair appears twice, to check answers are consistent.
+- What is stored: your participant id (from the study link, or a random one), your answers,
+  which side each response was shown on, and the time per answer. No IP address, no browser data."""
+CONSENT = ("I agree that my answers, the participant id above and the time per answer are "
+           "stored for research on personalized reward models.")
+
+
+def parse_candidates(text: str) -> list[str]:
+    """Split the candidates box: candidates are separated by a line holding only ``---``."""
+    blocks, current = [], []
+    for line in (text or "").splitlines():
+        if line.strip() == SEPARATOR:
+            blocks.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    blocks.append("\n".join(current))
+    return [b.strip() for b in blocks if b.strip()]
+
+
+def launch_options(service: Service | None = None) -> dict[str, Any]:
+    """Launch-time settings (Gradio 6 takes theme/css/js at launch): keyboard JS, CSS, theme,
+    and the run folders as allowed paths (for the Models tab's plots)."""
+    folders = [str(r.folder.resolve()) for r in service.runs.values()] if service else []
+    return {"js": (HERE / "keyboard.js").read_text(encoding="utf-8"), "css": CSS,
+            "theme": gr.themes.Soft(), "allowed_paths": folders}
+
+
+def _guard(fn, *args, **kwargs):
+    """Call a handler; refusals become ``gr.Error`` with their plain sentence, anything
+    unexpected a generic one (details go to the server log only)."""
+    try:
+        return fn(*args, **kwargs)
+    except gr.Error:
+        raise
+    except (h.HandlerError, StoreError) as err:
+        raise gr.Error(str(err), print_exception=False) from None
+    except Exception:
+        log.exception("handler %s failed", getattr(fn, "__name__", fn))
+        raise gr.Error("Something went wrong on the server; please try again.",
+                       print_exception=False) from None
+
+
+def _register_api(store: Store, service: Service, settings: Settings) -> None:
+    def new_session(participant: str = "", study_id: str = "",
+                    external_session_id: str = "") -> str:
+        """Record consent and start a session; returns the secret session id."""
+        return _guard(h.start_session, store, participant, study_id, external_session_id)
+
+    def next_pair(session_id: str) -> dict | None:
+        """The next pair {pair_id, prompt, a, b} as shown, or null when done."""
+        return _guard(h.next_pair, store, service, session_id)
+
+    def label(session_id: str, pair_id: str, choice: str) -> dict:
+        """Answer the current pair: choice is A, B, tie or skip."""
+        return _guard(h.label, store, service, session_id, pair_id, choice)
+
+    def undo(session_id: str) -> dict:
+        """Undo the latest answer."""
+        return _guard(h.undo, store, service, session_id)
+
+    def rank(session_id: str, prompt: str, candidates: list[str]) -> dict:
+        """Rank 2-8 candidates with SPL, VPL and BTL for this session, best first."""
+        return _guard(h.rank, store, service, session_id, prompt, candidates)
+
+    def finish(session_id: str) -> dict:
+        """Finish the session: {code, redirect_url}."""
+        return _guard(h.finish, store, settings, session_id)
+
+    for fn in (new_session, next_pair, label, undo, finish):
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=8, concurrency_id="cheap")
+    gr.api(rank, api_name="rank", concurrency_limit=2, concurrency_id="embed")
+
+
+def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
+    """The demo's Blocks (call ``.launch(**launch_options(service))`` on it)."""
+    ranking_sets = service.ranking_sets
+    maps = {n: r.latent_map for n, r in service.runs.items() if r.latent_map}
+    with gr.Blocks(title="SPL: personalized reward model demo") as demo:
+        visitor = gr.State({})
+        gr.Markdown(INTRO, elem_id="intro")
+        if settings.storage_warning:
+            gr.Markdown(f"**{settings.storage_warning}**", elem_id="spl-warning")
+        with gr.Tabs():
+            with gr.Tab("Label", id="label-tab"):
+                with gr.Group(visible=True, elem_id="consent-box") as consent_box:
+                    with gr.Accordion("Guidelines", open=True):
+                        gr.Markdown(GUIDELINES)
+                    participant = gr.Textbox(label="Participant id (from your study link; "
+                                             "leave empty for a random one)",
+                                             elem_id="participant", max_length=128)
+                    agree = gr.Checkbox(label=CONSENT, elem_id="consent-check")
+                    start = gr.Button("I agree, start", variant="primary", elem_id="consent-btn")
+                with gr.Column(visible=False, elem_id="label-box") as label_box:
+                    progress = gr.Markdown(elem_id="progress")
+                    prompt_md = gr.Markdown(elem_id="pair-prompt")
+                    with gr.Row():
+                        with gr.Column():
+                            gr.Markdown("**Response A**")
+                            resp_a = gr.Markdown(elem_id="resp-a")
+                        with gr.Column():
+                            gr.Markdown("**Response B**")
+                            resp_b = gr.Markdown(elem_id="resp-b")
+                    with gr.Row():
+                        btn_a = gr.Button("A is better (A)", variant="primary", elem_id="btn-a")
+                        btn_b = gr.Button("B is better (B)", variant="primary", elem_id="btn-b")
+                        btn_tie = gr.Button("Tie (T)", elem_id="btn-tie")
+                        btn_skip = gr.Button("Skip (S)", elem_id="btn-skip")
+                        btn_undo = gr.Button("Undo (U)", variant="stop", elem_id="btn-undo")
+                    finish_btn = gr.Button("Finish and get my completion code", visible=False,
+                                           variant="primary", elem_id="finish-btn")
+                    done_md = gr.Markdown(elem_id="done")
+                    with gr.Row():
+                        latent_plot = gr.Plot(label="Your place in the latent space",
+                                              elem_id="latent-map")
+                        with gr.Column():
+                            types = gr.Label(label="Which training user type you resemble (SPL)",
+                                             elem_id="type-shares", num_top_classes=8)
+                            conf_plot = gr.Plot(label="Confidence", elem_id="confidence")
+            with gr.Tab("Rank", id="rank-tab"):
+                gr.Markdown("Rank candidate responses for **you** with each model. Pick a demo "
+                            "prompt or type your own with 2-8 candidates, separated by a line "
+                            f"holding only `{SEPARATOR}`. Responses placed differently by the "
+                            "models are highlighted.")
+                choices = [s["prompt"] for s in ranking_sets] + [CUSTOM]
+                rank_choice = gr.Dropdown(choices, value=choices[0], label="Prompt",
+                                          elem_id="rank-choice")
+                first = ranking_sets[0] if ranking_sets else {"prompt": "", "candidates": []}
+                rank_prompt = gr.Textbox(first["prompt"], label="Prompt text",
+                                         elem_id="rank-prompt", max_length=h.MAX_PROMPT_CHARS)
+                rank_cands = gr.Textbox(_join(first), label="Candidates", lines=10,
+                                        elem_id="rank-candidates")
+                rank_btn = gr.Button("Rank for me", variant="primary", elem_id="rank-btn")
+                rank_out = gr.HTML(elem_id="rank-out")
+            with gr.Tab("Models", id="models-tab"):
+                for run in service.runs.values():
+                    gr.Markdown(model_card(run, service.oracle_report))
+                    if run.plots:
+                        gr.Gallery([str(p) for p in run.plots], label=f"{run.name} plots",
+                                   columns=3, height=260, allow_preview=True)
+            if settings.admin_enabled:
+                _admin_tab(store, settings)
+        _register_api(store, service, settings)
+
+        answer_buttons = [btn_a, btn_b, btn_tie, btn_skip]
+        buttons = answer_buttons + [btn_undo, finish_btn]
+        view = [visitor, consent_box, label_box, progress, prompt_md, resp_a, resp_b,
+                latent_plot, types, conf_plot, done_md]
+
+        def render(state: dict[str, Any], result: dict[str, Any], pair: dict | None) -> tuple:
+            state = {**state, "pair": pair, "shown_at": time.monotonic()}
+            state["history"] = state.get("history", []) + [
+                {"n_labels": result["n_labels"], "confidence": result["confidence_by_model"]}]
+            n, total = result["n_labels"], result["n_total"]
+            if pair is None:
+                head, prompt, a, b = f"**All {total} pairs answered.**", "", "", ""
+            else:
+                head = f"**Pair {n + 1} of {total}**"
+                prompt, a, b = f"### {pair['prompt']}", pair["a"], pair["b"]
+            shares = (result.get("latent") or {}).get("type_shares") or {}
+            conf = result.get("confidence")
+            done = state.get("finish")
+            return (state, gr.update(visible=False), gr.update(visible=True), head, prompt, a, b,
+                    latent_figure(maps, result["latent_by_model"], result["n_context"]),
+                    gr.update(value=shares or None,
+                              label="Which training user type you resemble (SPL)"
+                              + ("" if conf is None else f" · confidence {conf:.2f}")),
+                    confidence_figure(state["history"]), done or "")
+
+        def unlock(state: dict[str, Any]) -> list:
+            active = bool(state.get("session_id")) and not state.get("finish")
+            can_answer = active and state.get("pair") is not None
+            return ([gr.update(interactive=can_answer)] * 4
+                    + [gr.update(interactive=active),
+                       gr.update(visible=active and state.get("pair") is None)])
+
+        def lock() -> list:
+            return [gr.update(interactive=False)] * len(buttons)
+
+        def on_load(state: dict[str, Any], request: gr.Request) -> tuple:
+            query = dict(request.query_params) if request else {}
+            pid = query.get("PROLIFIC_PID") or query.get("pid") or ""
+            study = {"study_id": query.get("STUDY_ID", ""),
+                     "external_session_id": query.get("SESSION_ID", "")}
+            return {**state, "study": study}, pid[:128]
+
+        def on_start(state: dict[str, Any], pid: str, agreed: bool) -> tuple:
+            if not agreed:
+                raise gr.Error("Please tick the consent box to start; nothing is stored before.",
+                               print_exception=False)
+            study = state.get("study") or {}
+            sid = _guard(h.start_session, store, pid, study.get("study_id"),
+                         study.get("external_session_id"))
+            state = {"session_id": sid, "study": study, "history": []}
+            pair = _guard(h.next_pair, store, service, sid)
+            return render(state, _guard(h.summary, store, service, sid, True), pair)
+
+        def on_answer(choice: str):
+            def answer(state: dict[str, Any]) -> tuple:
+                sid, pair = state.get("session_id"), state.get("pair")
+                if not sid or pair is None:
+                    raise gr.Error("There is no pair to answer.", print_exception=False)
+                seconds = time.monotonic() - state.get("shown_at", time.monotonic())
+                result = _guard(h.label, store, service, sid, pair["pair_id"], choice,
+                                seconds, True)
+                return render(state, result, _guard(h.next_pair, store, service, sid))
+            return answer
+
+        def on_undo(state: dict[str, Any]) -> tuple:
+            sid = state.get("session_id")
+            if not sid:
+                raise gr.Error("Start a session first.", print_exception=False)
+            result = _guard(h.undo, store, service, sid, True)
+            if result["undone"] is None:
+                gr.Info("Nothing to undo yet.")
+            return render(state, result, _guard(h.next_pair, store, service, sid))
+
+        def on_finish(state: dict[str, Any]) -> tuple:
+            out = _guard(h.finish, store, settings, state.get("session_id"))
+            text = f"### Thank you!\nYour completion code is **`{out['code']}`**."
+            if out["redirect_url"]:
+                text += f"\n\n[Return to the study]({out['redirect_url']})"
+            state = {**state, "finish": text}
+            return render(state, _guard(h.summary, store, service, state["session_id"], True),
+                          None)
+
+        demo.load(on_load, [visitor], [visitor, participant], api_name="ui_load",
+                  api_visibility="private")
+        chain = [(start, on_start, [visitor, participant, agree], "ui_start"),
+                 (btn_undo, on_undo, [visitor], "ui_undo"),
+                 (finish_btn, on_finish, [visitor], "ui_finish")]
+        chain += [(b, on_answer(c), [visitor], f"ui_answer_{c}")
+                  for b, c in zip(answer_buttons, ("A", "B", "tie", "skip"))]
+        for button, fn, inputs, name in chain:
+            (button.click(lock, None, buttons, queue=False, api_visibility="private")
+             .then(fn, inputs, view, api_name=name, api_visibility="private",
+                   concurrency_id="cheap")
+             .then(unlock, [visitor], buttons, queue=False, api_visibility="private"))
+
+        def on_choice(choice: str) -> tuple:
+            item = next((s for s in ranking_sets if s["prompt"] == choice), None)
+            return ("", "") if item is None else (item["prompt"], _join(item))
+
+        def on_rank(state: dict[str, Any], prompt: str, text: str) -> str:
+            if not state.get("session_id"):
+                raise gr.Error("Start on the Label tab first (consent): the ranking is "
+                               "personalised from your answers.", print_exception=False)
+            results = _guard(h.rank, store, service, state["session_id"], prompt,
+                             parse_candidates(text))
+            return ranking_html(results)
+
+        rank_choice.change(on_choice, rank_choice, [rank_prompt, rank_cands], queue=False,
+                           api_visibility="private")
+        (rank_btn.click(lambda: gr.update(interactive=False), None, rank_btn, queue=False,
+                        api_visibility="private")
+         .then(on_rank, [visitor, rank_prompt, rank_cands], rank_out, api_name="ui_rank",
+               api_visibility="private", concurrency_id="embed")
+         .then(lambda: gr.update(interactive=True), None, rank_btn, queue=False,
+               api_visibility="private"))
+    demo.queue(default_concurrency_limit=8)
+    return demo
+
+
+def _join(item: dict[str, Any]) -> str:
+    return f"\n{SEPARATOR}\n".join(c["response"] for c in item.get("candidates", []))
+
+
+def _admin_tab(store: Store, settings: Settings) -> None:
+    with gr.Tab("Study owner", id="admin-tab"):
+        token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+        with gr.Row():
+            export_btn = gr.Button("Export labels (JSONL, CSV, TRL)", elem_id="admin-export")
+            stats_btn = gr.Button("Counts and attention checks", elem_id="admin-stats")
+        files = gr.File(label="Exports", file_count="multiple", elem_id="admin-files")
+        stats = gr.JSON(label="Study statistics", elem_id="admin-json")
+
+        def export(tok: str) -> list[str]:
+            folder = tempfile.mkdtemp(prefix="spl-export-")
+            return [str(p) for p in _guard(h.admin_export, store, settings, tok, folder)]
+
+        def statistics(tok: str) -> dict:
+            return _guard(h.admin_stats, store, settings, tok)
+
+        export_btn.click(export, token, files, api_name="admin_export", concurrency_limit=1)
+        stats_btn.click(statistics, token, stats, api_name="admin_stats", concurrency_limit=2)
