@@ -1,7 +1,8 @@
 """The demo's figures and HTML views: latent map, confidence, ranking table (no Gradio here).
 
-Figures use matplotlib's object API (``Figure`` without pyplot), which is safe to call from
-Gradio's worker threads. The ranking table escapes every text it shows.
+Figures are data frames for Gradio's native (browser-rendered) plots: encoding a matplotlib
+figure to PNG costs ~1 s on 2 cores, a data frame nothing. The ranking table escapes every
+text it shows.
 """
 
 from __future__ import annotations
@@ -10,69 +11,45 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["confidence_figure", "latent_figure", "ranking_html"]
+__all__ = ["confidence_frame", "latent_colors", "latent_frame", "ranking_html"]
 
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f"]
 _LABELS = {"spl": "SPL", "vpl": "VPL", "ivpl": "IAF-VPL", "btl": "BTL"}
 
 
-def _figure(width: float, height: float, ncols: int = 1):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    return fig, list(axes)
+TYPE_COLORS = _COLORS
+YOU, SAMPLES = "you", "you: posterior samples"
 
 
-def latent_figure(maps: Mapping[str, Mapping[str, Any]], visitor: Mapping[str, Any] | None,
-                  n_context: int = 0):
-    """One panel per latent model: the training users' z (2-D PCA) coloured by type, the
-    visitor's posterior point with its samples and a 1-sd box."""
-    names = list(maps) or ["spl"]
-    fig, axes = _figure(4.2 * len(names), 3.6, len(names))
-    for ax, name in zip(axes, names):
-        points = (maps.get(name) or {}).get("points") or []
-        types = sorted({str(p.get("user_type")) for p in points})
-        for i, t in enumerate(types):
-            xs = [p["x"] for p in points if str(p.get("user_type")) == t]
-            ys = [p["y"] for p in points if str(p.get("user_type")) == t]
-            ax.scatter(xs, ys, s=10, alpha=0.45, color=_COLORS[i % len(_COLORS)], label=t)
-        you = (visitor or {}).get(name)
-        if you:
-            cloud = you.get("samples") or []
-            if cloud:
-                ax.scatter([c[0] for c in cloud], [c[1] for c in cloud], s=6, color="black",
-                           alpha=0.25, label="you (samples)")
-            sx, sy = you.get("sd", [0.0, 0.0])
-            ax.errorbar([you["x"]], [you["y"]], xerr=[sx], yerr=[sy], fmt="*", color="black",
-                        markersize=14, capsize=3, label="you")
-        ax.set_title(f"{_LABELS.get(name, name)} latent map"
-                     + (" (prior: no answers yet)" if n_context == 0 else f" ({n_context} answers)"),
-                     fontsize=10)
-        ax.set_xlabel("PC 1", fontsize=8)
-        ax.set_ylabel("PC 2", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="best", markerscale=1.0)
-    return fig
+def latent_frame(latent_map: Mapping[str, Any] | None, you: Mapping[str, Any] | None):
+    """Rows ``x, y, group`` for a native scatter plot: the training users' z (2-D PCA of the
+    run's ``latent_map.json``) grouped by type, the visitor's posterior samples (their spread
+    is the uncertainty) and the visitor's posterior point."""
+    import pandas as pd
+
+    rows = [{"x": float(p["x"]), "y": float(p["y"]), "group": str(p.get("user_type"))}
+            for p in (latent_map or {}).get("points") or []]
+    if you:
+        rows += [{"x": a, "y": b, "group": SAMPLES} for a, b in you.get("samples") or []]
+        rows.append({"x": float(you["x"]), "y": float(you["y"]), "group": YOU})
+    return pd.DataFrame(rows, columns=["x", "y", "group"])
 
 
-def confidence_figure(history: Sequence[Mapping[str, Any]]):
-    """Confidence (see ``app.service``) after each answer, one line per latent model."""
-    fig, (ax,) = _figure(4.2, 2.6)
-    models = sorted({m for h in history for m in h.get("confidence", {})})
-    for i, name in enumerate(models):
-        xs = [h["n_labels"] for h in history if name in h.get("confidence", {})]
-        ys = [h["confidence"][name] for h in history if name in h.get("confidence", {})]
-        ax.plot(xs, ys, marker="o", color=_COLORS[i], label=_LABELS.get(name, name))
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("answers so far", fontsize=8)
-    ax.set_ylabel("top pick stable", fontsize=8)
-    ax.set_title("Confidence: share of posterior samples keeping the top pick", fontsize=9)
-    ax.tick_params(labelsize=7)
-    if models:
-        ax.legend(fontsize=7, loc="lower right")
-    return fig
+def latent_colors(types: Sequence[str]) -> dict[str, str]:
+    colors = {t: TYPE_COLORS[i % len(TYPE_COLORS)] for i, t in enumerate(types)}
+    return {**colors, SAMPLES: "#9ca3af", YOU: "#000000"}
+
+
+def confidence_frame(history: Sequence[Mapping[str, Any]]):
+    """Rows ``answers, confidence, model`` for a native line plot: the confidence (see
+    ``app.service``) after each answer, one line per latent model."""
+    import pandas as pd
+
+    rows = [{"answers": int(h["n_labels"]), "confidence": float(v),
+             "model": _LABELS.get(name, name)}
+            for h in history for name, v in sorted(h.get("confidence", {}).items())]
+    return pd.DataFrame(rows, columns=["answers", "confidence", "model"])
 
 
 def _text(value: str, limit: int = 600) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from app import handlers as h
-from app.figures import confidence_figure, latent_figure, ranking_html
+from app.figures import confidence_frame, latent_colors, latent_frame, ranking_html
 from app.runs import model_card
 from app.service import Service
 from app.settings import Settings
@@ -129,6 +129,8 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
     """The demo's Blocks (call ``.launch(**launch_options(service))`` on it)."""
     ranking_sets = service.ranking_sets
     maps = {n: r.latent_map for n, r in service.runs.items() if r.latent_map}
+    colors = {n: latent_colors(sorted({str(p.get("user_type")) for p in m.get("points") or []}))
+              for n, m in maps.items()}
     with gr.Blocks(title="SPL: personalized reward model demo") as demo:
         visitor = gr.State({})
         gr.Markdown(INTRO, elem_id="intro")
@@ -164,12 +166,21 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                                            variant="primary", elem_id="finish-btn")
                     done_md = gr.Markdown(elem_id="done")
                     with gr.Row():
-                        latent_plot = gr.Plot(label="Your place in the latent space",
-                                              elem_id="latent-map")
-                        with gr.Column():
-                            types = gr.Label(label="Which training user type you resemble (SPL)",
-                                             elem_id="type-shares", num_top_classes=8)
-                            conf_plot = gr.Plot(label="Confidence", elem_id="confidence")
+                        latent_plots = [
+                            gr.ScatterPlot(latent_frame(maps[n], None), x="x", y="y",
+                                           color="group", color_map=colors[n],
+                                           label=f"{n.upper()} latent map: training users "
+                                           "by type, and you", x_title="PC 1", y_title="PC 2",
+                                           elem_id=f"latent-map-{n}", height=300)
+                            for n in maps]
+                    with gr.Row():
+                        types = gr.Label(label="Which training user type you resemble (SPL)",
+                                         elem_id="type-shares", num_top_classes=8)
+                        conf_plot = gr.LinePlot(confidence_frame([]), x="answers",
+                                                y="confidence", color="model", y_lim=[0, 1],
+                                                label="Confidence: share of posterior samples "
+                                                "that keep the top pick", elem_id="confidence",
+                                                height=240)
             with gr.Tab("Rank", id="rank-tab"):
                 gr.Markdown("Rank candidate responses for **you** with each model. Pick a demo "
                             "prompt or type your own with 2-8 candidates, separated by a line "
@@ -198,7 +209,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
         answer_buttons = [btn_a, btn_b, btn_tie, btn_skip]
         buttons = answer_buttons + [btn_undo, finish_btn]
         view = [visitor, consent_box, label_box, progress, prompt_md, resp_a, resp_b,
-                latent_plot, types, conf_plot, done_md]
+                types, conf_plot, done_md, *latent_plots]
 
         def render(state: dict[str, Any], result: dict[str, Any], pair: dict | None) -> tuple:
             state = {**state, "pair": pair, "shown_at": time.monotonic()}
@@ -214,11 +225,11 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             conf = result.get("confidence")
             done = state.get("finish")
             return (state, gr.update(visible=False), gr.update(visible=True), head, prompt, a, b,
-                    latent_figure(maps, result["latent_by_model"], result["n_context"]),
                     gr.update(value=shares or None,
                               label="Which training user type you resemble (SPL)"
                               + ("" if conf is None else f" · confidence {conf:.2f}")),
-                    confidence_figure(state["history"]), done or "")
+                    confidence_frame(state["history"]), done or "",
+                    *[latent_frame(maps[n], result["latent_by_model"].get(n)) for n in maps])
 
         def unlock(state: dict[str, Any]) -> list:
             active = bool(state.get("session_id")) and not state.get("finish")
@@ -286,7 +297,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                   for b, c in zip(answer_buttons, ("A", "B", "tie", "skip"))]
         for button, fn, inputs, name in chain:
             (button.click(lock, None, buttons, queue=False, api_visibility="private")
-             .then(fn, inputs, view, api_name=name, api_visibility="private",
+             .then(fn, inputs, view, api_name=name, api_visibility="private", show_progress="hidden",
                    concurrency_id="cheap")
              .then(unlock, [visitor], buttons, queue=False, api_visibility="private"))
 

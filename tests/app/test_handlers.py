@@ -1,0 +1,203 @@
+"""Tests for app.handlers (fake backbone, temp store): the session flow and input validation."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app import handlers as h
+from app.service import REPEAT_SUFFIX, Service
+from app.settings import Settings
+from app.store import Store, UnknownSession
+from app.ui import parse_candidates
+
+ADMIN = Settings(admin_token="s3cret", completion_url="https://study.example/done?cc={code}")
+
+
+def run_session(store: Store, service: Service, choices: str = "ABAB tBA") -> str:
+    sid = h.start_session(store, "P1", study_id="S1", external_session_id="X1")
+    for choice in choices:
+        pair = h.next_pair(store, service, sid)
+        h.label(store, service, sid, pair["pair_id"], {"t": "tie", " ": "skip"}.get(choice, choice))
+    return sid
+
+
+def test_full_session(store: Store, service: Service) -> None:
+    sid = h.start_session(store, "P1")
+    assert len(sid) >= 43  # 256 random bits, url-safe
+    assert store.events(sid)[0]["kind"] == "consent"
+    seen = []
+    while (pair := h.next_pair(store, service, sid)) is not None:
+        assert set(pair) == {"pair_id", "prompt", "a", "b"}
+        result = h.label(store, service, sid, pair["pair_id"], "A", seconds=2.5)
+        seen.append(pair["pair_id"])
+        assert result["n_labels"] == len(seen) and result["n_total"] == 8
+        assert 0.0 <= result["confidence"] <= 1.0
+        assert {"x", "y", "sd", "type_shares"} <= set(result["latent"])
+        assert "samples" not in result["latent"]
+    assert seen == [i["pair_id"] for i in service.items]
+    assert seen[-1].endswith(REPEAT_SUFFIX)
+    labels = store.labels(sid)
+    assert [lab.seconds for lab in labels] == [2.5] * 8
+    assert result["n_context"] == 7  # the attention repeat is not used twice
+    done = h.finish(store, ADMIN, sid)
+    assert done["redirect_url"] == f"https://study.example/done?cc={done['code']}"
+    assert h.next_pair(store, service, sid) is None
+
+
+def test_sides_are_randomised_and_stored_as_shown(store: Store, service: Service) -> None:
+    orders = set()
+    for i in range(12):
+        sid = h.start_session(store, f"P{i}")
+        pair = h.next_pair(store, service, sid)
+        item = service.item(pair["pair_id"])
+        order = h.shown_order(sid, pair["pair_id"])
+        orders.add(order)
+        assert (pair["a"], pair["b"]) == ((item["a"], item["b"]) if order == "AB"
+                                          else (item["b"], item["a"]))
+        h.label(store, service, sid, pair["pair_id"], "B")
+        record = store.labels(sid)[0]
+        assert (record.response_a, record.response_b, record.shown_order) == (
+            pair["a"], pair["b"], order)
+        assert record.chosen == pair["b"]
+        assert record.seconds is not None and record.seconds >= 0  # derived when not given
+    assert orders == {"AB", "BA"}
+
+
+def test_undo_then_relabel(store: Store, service: Service) -> None:
+    sid = run_session(store, service, "AB")
+    result = h.undo(store, service, sid)
+    assert result["undone"] == service.items[1]["pair_id"] and result["n_labels"] == 1
+    pair = h.next_pair(store, service, sid)
+    assert pair["pair_id"] == service.items[1]["pair_id"]
+    assert h.label(store, service, sid, pair["pair_id"], "A")["n_labels"] == 2
+    assert len(store.labels(sid, live_only=False)) == 3  # undone row kept for the audit trail
+
+
+def test_undo_with_nothing_to_undo(store: Store, service: Service) -> None:
+    sid = h.start_session(store, "")
+    assert h.undo(store, service, sid)["undone"] is None
+    assert store.get_session(sid).participant_id.startswith("anon-")
+
+
+@pytest.mark.parametrize("pair_id, choice, message", [
+    ("p99-unknown", "A", "not part of the demo"),
+    (None, "A", "not part of the demo"),
+    ("__SECOND__", "A", "has not been shown yet"),
+    ("__FIRST__", "maybe", "must be one of A, B, tie or skip"),
+    ("__FIRST__", "a", "must be one of A, B, tie or skip"),
+])
+def test_label_refusals(store: Store, service: Service, pair_id, choice, message) -> None:
+    sid = h.start_session(store, "P1")
+    names = {"__FIRST__": service.items[0]["pair_id"], "__SECOND__": service.items[1]["pair_id"]}
+    with pytest.raises(h.HandlerError, match=message):
+        h.label(store, service, sid, names.get(pair_id, pair_id), choice)
+    assert store.labels(sid) == []
+
+
+def test_duplicate_label_is_refused(store: Store, service: Service) -> None:
+    sid = run_session(store, service, "A")
+    with pytest.raises(h.HandlerError, match="already has an answer"):
+        h.label(store, service, sid, service.items[0]["pair_id"], "B")
+    assert [lab.choice for lab in store.labels(sid)] == ["A"]
+
+
+@pytest.mark.parametrize("session_id", ["", "   ", "x" * 43, "'; DROP TABLE labels; --",
+                                        "A" * 500, None])
+def test_unknown_or_forged_session(store: Store, service: Service, session_id) -> None:
+    real = run_session(store, service, "A")
+    with pytest.raises((h.HandlerError, UnknownSession)):
+        h.next_pair(store, service, session_id)
+    with pytest.raises((h.HandlerError, UnknownSession)):
+        h.rank(store, service, session_id, "Hi", ["a", "b"])
+    assert len(store.labels(real)) == 1 and store.integrity_check()
+
+
+@pytest.mark.parametrize("candidates, message", [
+    ([], "between 2 and 8"),
+    (["only one"], "between 2 and 8"),
+    ([f"c{i}" for i in range(9)], "between 2 and 8"),
+    (["fine", "   "], "candidate 2 is empty"),
+    (["fine", ""], "candidate 2 is empty"),
+    (["x" * 50_000, "fine"], "candidate 1 has 50,000 characters; the limit is 2,000"),
+    (["same", "same"], "Candidates 1 and 2 are the same"),
+    ("a single string", "must be a list"),
+    (["ok", 5], "candidate 2 must be text"),
+    (["nul\x00byte", "ok"], "control characters"),
+])
+def test_rank_refusals(store: Store, service: Service, candidates, message) -> None:
+    sid = h.start_session(store, "P1")
+    with pytest.raises(h.HandlerError, match=message):
+        h.rank(store, service, sid, "A prompt", candidates)
+
+
+def test_rank_prompt_limits(store: Store, service: Service) -> None:
+    sid = h.start_session(store, "P1")
+    with pytest.raises(h.HandlerError, match="prompt is empty"):
+        h.rank(store, service, sid, "  ", ["a", "b"])
+    with pytest.raises(h.HandlerError, match="prompt has 5,000 characters"):
+        h.rank(store, service, sid, "p" * 5000, ["a", "b"])
+
+
+def test_rank_accepts_unicode_and_sql_text_verbatim(store: Store, service: Service) -> None:
+    sid = run_session(store, service, "AB")
+    cands = ["Sure! 🎉🙂 Let's go", "שלום, מה שלומך?", "مرحبا بالعالم",
+             "Robert'); DROP TABLE labels;--", "x' OR '1'='1"]
+    result = h.rank(store, service, sid, "Say hi 👋", cands)
+    assert {r["response"] for r in result["spl"]} == set(cands)
+    conn = sqlite3.connect(store.path)
+    try:
+        rows = conn.execute("SELECT prompt, candidates FROM rankings").fetchall()
+        n_labels = conn.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
+    finally:
+        conn.close()
+    assert rows[0][0] == "Say hi 👋" and "DROP TABLE labels" in rows[0][1]
+    assert n_labels == 2
+
+
+def test_finished_session_takes_no_more_labels(store: Store, service: Service) -> None:
+    sid = run_session(store, service, "A")
+    h.finish(store, Settings(), sid)
+    assert h.next_pair(store, service, sid) is None
+    with pytest.raises(h.HandlerError, match="no pairs left"):
+        h.label(store, service, sid, service.items[1]["pair_id"], "A")
+    assert h.finish(store, Settings(), sid)["redirect_url"] is None
+
+
+def test_admin_tools_need_the_token(store: Store, service: Service, tmp_path: Path) -> None:
+    run_session(store, service, "ABABtBA" + "A")
+    with pytest.raises(h.HandlerError, match="admin token is not valid"):
+        h.admin_export(store, ADMIN, "wrong", tmp_path)
+    with pytest.raises(h.HandlerError, match="admin token is not valid"):
+        h.admin_stats(store, ADMIN, "")
+    with pytest.raises(h.HandlerError, match="tools are off"):
+        h.admin_stats(store, Settings(), "s3cret")
+    paths = h.admin_export(store, ADMIN, "s3cret", tmp_path)
+    assert sorted(p.name for p in paths) == ["labels.csv", "labels.jsonl", "trl.jsonl"]
+    assert len(paths[0].read_text(encoding="utf-8").splitlines()) == 8
+    stats = h.admin_stats(store, ADMIN, "s3cret")
+    assert stats["participants"][0]["n_labels"] == 8
+    assert stats["attention"]["n_judged_sessions"] == 1
+    assert stats["attention"]["checks"][0]["pair_id"] == service.pack["attention_check"]
+
+
+def test_parse_candidates() -> None:
+    text = "First\nline two\n---\nSecond\n  ---  \n\n---\nThird"
+    assert parse_candidates(text) == ["First\nline two", "Second", "Third"]
+    assert parse_candidates("") == []
+
+
+def test_settings_from_env(tmp_path: Path) -> None:
+    volume = tmp_path / "data"
+    env = {"SPACE_ID": "me/spl", "PORT": "9000", "SPL_ADMIN_TOKEN": "t"}
+    settings = Settings.from_env(env, data_dir=volume)
+    assert settings.port == 9000 and settings.admin_enabled and settings.host == "0.0.0.0"
+    assert settings.storage_warning and "ephemeral" in settings.storage_warning
+    volume.mkdir()
+    assert Settings.from_env(env, data_dir=volume).storage_warning is None
+    assert Settings.from_env({"GRADIO_SERVER_PORT": "7000"}, data_dir=volume).port == 7000
+    assert Settings.from_env({}, data_dir=tmp_path / "none").storage_warning is None
+    with pytest.raises(ValueError, match="not a port number"):
+        Settings.from_env({"PORT": "abc"}, data_dir=volume)

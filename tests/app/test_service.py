@@ -1,0 +1,144 @@
+"""Tests for app.service and app.runs: loading runs, embeddings, posterior, latent, ranking."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from app.runs import RunError, find_run_folders, model_card
+from app.service import REPEAT_SUFFIX, Service, ServiceError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_find_run_folders(assets_dir: Path, tmp_path: Path) -> None:
+    runs = assets_dir / "runs"
+    assert [p.name for p in find_run_folders(str(runs))] == ["spl", "vpl", "btl"]
+    joined = os.pathsep.join([str(runs / "btl"), str(runs / "spl")])
+    assert [p.name for p in find_run_folders(joined)] == ["btl", "spl"]
+    with pytest.raises(RunError, match="No trained runs were found"):
+        find_run_folders(str(tmp_path))
+
+
+def test_service_loads_runs_and_session_items(service: Service) -> None:
+    assert list(service.runs) == ["spl", "vpl", "btl"]
+    assert all(not r.model.training for r in service.runs.values())
+    pack = service.pack
+    assert len(service.items) == len(pack["pairs"]) + 1
+    assert service.items[-1]["pair_id"] == pack["attention_check"] + REPEAT_SUFFIX
+    assert service.item("nope") is None
+
+
+def test_pack_texts_need_no_backbone_and_typed_texts_are_cached(service: Service,
+                                                                 embedder) -> None:
+    pair = service.pack["pairs"][0]
+    vec = service.vectors(pair["prompt"], [pair["a"], pair["b"]])
+    assert vec.shape == (2, 384) and vec.dtype == torch.float32
+    assert embedder.calls == 0  # precomputed
+    service.vectors("A typed prompt", ["one", "two"])
+    service.vectors("A typed prompt", ["two", "one", "three"])
+    assert embedder.texts == 3  # "three" only, the rest from the LRU
+
+
+def test_lru_is_bounded(assets_dir: Path, embedder) -> None:
+    svc = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
+                               embedder=embedder, cache_size=4)
+    svc.vectors("p", [f"c{i}" for i in range(10)])
+    assert len(svc._cache) == 4
+
+
+def test_personalise_prior_and_posterior(service: Service) -> None:
+    prior = service.personalise([])
+    assert set(prior.z) == {"spl", "vpl"}  # BTL has no latent
+    assert prior.n_context == 0 and torch.equal(prior.z["spl"], torch.zeros(8))
+    assert prior.samples["spl"].shape == (32, 8)
+    pair = service.pack["pairs"][0]
+    post = service.personalise([(pair["prompt"], pair["a"], pair["b"])])
+    assert post.n_context == 1 and post.z["vpl"].shape == (8,)
+    assert not torch.equal(post.z["spl"], prior.z["spl"])
+
+
+def test_latent_point_uses_the_runs_projection(service: Service) -> None:
+    pair = service.pack["pairs"][0]
+    person = service.personalise([(pair["prompt"], pair["a"], pair["b"])])
+    latent = service.latent(person)
+    lmap = service.runs["spl"].latent_map
+    expected = (person.z["spl"] - torch.tensor(lmap["mean"])) @ torch.tensor(lmap["components"]).T
+    assert latent["spl"]["x"] == pytest.approx(float(expected[0]), abs=1e-5)
+    assert latent["spl"]["y"] == pytest.approx(float(expected[1]), abs=1e-5)
+    assert len(latent["spl"]["samples"]) == 32 and len(latent["spl"]["sd"]) == 2
+    assert sum(latent["spl"]["type_shares"].values()) == pytest.approx(1.0)
+    assert "btl" not in latent
+
+
+def test_confidence_is_a_share(service: Service) -> None:
+    conf = service.confidence(service.personalise([]))
+    assert set(conf) == {"spl", "vpl"} and all(0.0 <= v <= 1.0 for v in conf.values())
+
+
+def test_rank_sorts_every_model_best_first(service: Service) -> None:
+    cands = ["Short answer.", "A much longer, friendlier answer!", "1. Step one\n2. Step two"]
+    result = service.rank("How do I start?", cands, service.personalise([]))
+    assert set(result) == {"spl", "vpl", "btl"}
+    for ranking in result.values():
+        assert sorted(r["response"] for r in ranking) == sorted(cands)
+        scores = [r["score"] for r in ranking]
+        assert scores == sorted(scores, reverse=True)
+    # BTL ignores the visitor: the same ranking whatever the context
+    pair = service.pack["pairs"][0]
+    other = service.rank("How do I start?", cands,
+                         service.personalise([(pair["prompt"], pair["a"], pair["b"])]))
+    assert other["btl"] == result["btl"]
+
+
+def test_mixed_backbones_are_refused(assets_dir: Path, tmp_path: Path, embedder) -> None:
+    import shutil
+
+    other = tmp_path / "vpl"
+    shutil.copytree(assets_dir / "runs" / "vpl", other)
+    config = json.loads((other / "config.json").read_text())
+    config["backbone"] = {"name": "llama", "quantize": "4bit"}
+    (other / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ServiceError, match="different backbones"):
+        Service.from_folders([assets_dir / "runs" / "spl", other], assets_dir, embedder=embedder)
+
+
+def test_model_card_reports_collapse(service: Service) -> None:
+    card = model_card(service.runs["spl"], {"accuracy": 0.95})
+    assert "| accuracy | 0.800 |" in card and "| latent collapsed | no |" in card
+    assert "oracle accuracy" in card
+    assert "latent collapsed" not in model_card(service.runs["btl"])
+
+
+def test_app_does_not_import_peft(assets_dir: Path) -> None:
+    """Building the app and ranking typed candidates never imports the trainer's peft."""
+    code = f"""
+import sys
+sys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]
+from conftest import FakeEmbedder
+from pathlib import Path
+from app.runs import find_run_folders
+from app.service import Service
+from app.settings import Settings
+from app.store import Store
+from app.ui import build_app
+import app.handlers as h, tempfile
+svc = Service.from_folders(find_run_folders({str(assets_dir / 'runs')!r}), Path({str(assets_dir)!r}),
+                           embedder=FakeEmbedder())
+store = Store.open(Path(tempfile.mkdtemp()) / "db.sqlite")
+build_app(store, svc, Settings())
+sid = h.start_session(store, "p")
+h.rank(store, svc, sid, "typed", ["x", "y"])
+print(sorted(m for m in ("peft", "bitsandbytes", "accelerate") if m in sys.modules))
+"""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
