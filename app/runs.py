@@ -133,7 +133,7 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
         "btl": "BTL: one unified Bradley-Terry reward for everyone (no latent)",
     }.get(cfg.kind, cfg.kind)
     lines = [f"### {run.name.upper()}", what + ".", "",
-             f"- backbone: `{run.backbone.get('name', 'unknown')}` "
+             f"- backbone: `{run.backbone.get('name') or run.backbone.get('backbone', '?')}` "
              f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",
              f"- trained on: {dataset.get('name', 'unknown')} "
              f"(user types: {', '.join(map(str, dataset.get('user_types') or [])) or 'n/a'})",

@@ -89,18 +89,21 @@ class _LRU:
 
 
 def _backbone_name(run: RunInfo) -> str:
-    return str(run.backbone.get("name", "minilm"))
+    """The backbone a run was trained on: ``name`` (or the cache identity's ``backbone``)."""
+    spec = run.backbone
+    return str(spec.get("name") or spec.get("backbone") or "minilm")
 
 
 def _load_backbone(run: RunInfo) -> Embedder:
+    """Load the run's backbone as its config.json describes it (name, kind, quantize, ...)."""
     from train.backbones import BackboneSpec, load_backbone
 
-    spec = run.backbone
+    spec = {**run.backbone, "name": _backbone_name(run)}
     fields = set(BackboneSpec.__dataclass_fields__)
-    if {"name", "kind"} <= set(spec):
+    if "kind" in spec:
         return load_backbone(BackboneSpec(**{k: v for k, v in spec.items() if k in fields}))
-    quantize = spec.get("quantize") or None
-    return load_backbone(_backbone_name(run), quantize=None if quantize == "none" else quantize)
+    quantize = spec.get("quantize") or "none"
+    return load_backbone(spec["name"], quantize=None if quantize == "none" else quantize)
 
 
 class Service:

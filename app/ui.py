@@ -197,11 +197,14 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 rank_btn = gr.Button("Rank for me", variant="primary", elem_id="rank-btn")
                 rank_out = gr.HTML(elem_id="rank-out")
             with gr.Tab("Models", id="models-tab"):
-                for run in service.runs.values():
-                    gr.Markdown(model_card(run, service.oracle_report))
-                    if run.plots:
-                        gr.Gallery([str(p) for p in run.plots], label=f"{run.name} plots",
-                                   columns=3, height=260, allow_preview=True)
+                with gr.Row(equal_height=False):
+                    for run in service.runs.values():
+                        with gr.Column(min_width=300):
+                            gr.Markdown(model_card(run, service.oracle_report))
+                            if run.plots:
+                                gr.Gallery([str(p) for p in run.plots],
+                                           label=f"{run.name.upper()} training plots",
+                                           columns=2, height=260, allow_preview=True)
             if settings.admin_enabled:
                 _admin_tab(store, settings)
         _register_api(store, service, settings)
@@ -236,7 +239,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             can_answer = active and state.get("pair") is not None
             return ([gr.update(interactive=can_answer)] * 4
                     + [gr.update(interactive=active),
-                       gr.update(visible=active and state.get("pair") is None)])
+                       gr.update(visible=active and state.get("pair") is None, interactive=True)])
 
         def lock() -> list:
             return [gr.update(interactive=False)] * len(buttons)

@@ -31,7 +31,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
     """A launched app (fake backbone, temp DB, admin token set); yields (url, store, service)."""
-    from conftest import FakeEmbedder
+    from app_fixtures import FakeEmbedder
 
     from app.runs import find_run_folders
     from app.service import Service

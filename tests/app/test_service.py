@@ -121,7 +121,7 @@ def test_app_does_not_import_peft(assets_dir: Path) -> None:
     code = f"""
 import sys
 sys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]
-from conftest import FakeEmbedder
+from app_fixtures import FakeEmbedder
 from pathlib import Path
 from app.runs import find_run_folders
 from app.service import Service
