@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=1024)
     parser.add_argument("--hidden-dim", type=int, default=1024)
     parser.add_argument("--flows", type=int, default=2)
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--optimizer", choices=["fused", "foreach", "plain"], default="fused")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)

@@ -111,13 +111,20 @@ class SetEncoder(nn.Module):
         self.scale = 1.0 / math.sqrt(latent_dim)
 
     def forward(self, tokens: Tensor, mask: Tensor) -> GaussianParams:
-        """tokens ``[B, C, Z]``, mask ``[B, C]`` bool (each row needs >= 1 True)."""
-        q, k, v = self.query(tokens), self.key(tokens), self.value(tokens)  # [B, C, Z] each
+        """tokens ``[B, C, Z]``, mask ``[B, C]`` bool (each row needs >= 1 True).
+
+        Two exact shortcuts keep this cheap: queries and keys are computed for the real pairs
+        only, and since ``mean_q (A V)_q = (mean_q A_q) V`` and V is linear, the value
+        projection is applied once to the attention-pooled token instead of to every token.
+        """
+        q = _apply_to_real(self.query, tokens, mask)  # [B, C, Z]
+        k = _apply_to_real(self.key, tokens, mask)  # [B, C, Z]
         scores = torch.einsum("bqz,bkz->bqk", q, k) * self.scale  # [B, C, C]
         scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
-        attended = torch.softmax(scores.float(), dim=-1).to(v.dtype) @ v  # [B, C, Z]
-        weights = mask.to(attended.dtype) / mask.sum(dim=1, keepdim=True)  # [B, C]
-        pooled = torch.einsum("bc,bcz->bz", weights, attended)  # [B, Z]
+        attention = torch.softmax(scores.float(), dim=-1).to(tokens.dtype)  # [B, C, C]
+        query_weights = mask.to(tokens.dtype) / mask.sum(dim=1, keepdim=True)  # [B, C]
+        key_weights = torch.einsum("bq,bqk->bk", query_weights, attention)  # [B, C]
+        pooled = self.value(torch.einsum("bk,bkz->bz", key_weights, tokens))  # [B, Z]
         mean = self.to_mean(pooled).clamp(-1.0, 1.0)
         logvar = self.to_logvar(pooled).clamp(-1.0, 1.0)
         return GaussianParams(mean, logvar, pooled)

@@ -285,6 +285,10 @@ class RewardModel(nn.Module):
 
     # -- training --------------------------------------------------------------------------
 
+    def forward(self, batch: PreferenceBatch, step: int | None = None) -> dict[str, Tensor]:
+        """Same as :meth:`loss`: lets wrappers such as DDP see the training computation."""
+        return self.loss(batch, step)
+
     def loss(self, batch: PreferenceBatch, step: int | None = None) -> dict[str, Tensor]:
         """Named loss terms and their weighted ``total`` for one batch.
 

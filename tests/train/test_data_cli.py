@@ -28,10 +28,10 @@ def test_synthetic_small_build(tmp_path):
     result = run("synthetic", "--out", tmp_path / "syn", "--train-rows", 40, "--test-rows", 8,
                  "--unseen-users", 2, "--types", "concise,friendly,steps,cautious", "--seed", 3)
     assert result.exit_code == 0, result.output
-    assert f"Wrote {tmp_path / 'syn'} (train 40, test 8, survey 64, test_unseen 10)" in result.output
+    assert f"Wrote {tmp_path / 'syn'} (train 40, test 8, survey 16, test_unseen 10)" in result.output
     ds = load_dataset(tmp_path / "syn")
     assert ds.card["seed"] == 3 and ds.card["builder_args"]["train_rows"] == 40
-    assert ds.card["counts"] == {"train": 40, "test": 8, "survey": 64, "test_unseen": 10}
+    assert ds.card["counts"] == {"train": 40, "test": 8, "survey": 16, "test_unseen": 10}
 
 
 def test_existing_folder_needs_overwrite(tmp_path):

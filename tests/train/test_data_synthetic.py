@@ -50,7 +50,7 @@ def test_attributes_are_visible_in_the_text():
 def test_schema_and_counts(built):
     splits = built.splits
     assert {k: len(v) for k, v in splits.items()} == {
-        "train": 400, "test": 100, "survey": 4 * 16, "test_unseen": 30}
+        "train": 400, "test": 100, "survey": 16, "test_unseen": 30}  # one shared pool
     for name in ("train", "test", "test_unseen"):
         for row in splits[name]:
             validate_preference_row(row)

@@ -18,7 +18,10 @@ Users and labels:
 - Rows of a discrete type only use pairs that type is not indifferent to; a share
   ``controversial_share`` of all rows is drawn from controversial pairs.
 
-Survey and contexts: each type owns a pool of 16 survey pairs from train prompts. Every
+Survey and contexts: by default every type answers the *same* pool of 16 survey pairs from
+train prompts (``shared_pool``): with a pool per type, *which* pairs a user was asked would
+give the type away before any answer is read, and a model could personalise without looking at
+the answers (swap-flip rate 0, one pair as good as eight). Every
 survey pair splits the types as evenly as possible (2 vs 2 for four types: each pair's two
 responses are opposite on every attribute, two types prefer each side), so one answer never
 identifies a type while two answers from different splits do. Pools mix all splits. A
@@ -59,6 +62,7 @@ class SyntheticConfig:
     controversial_share: float = arg(0.7, "share of rows drawn from pairs the types disagree on")
     test_fraction: float = arg(0.15, "share of prompts held out for test and unseen users")
     pool_size: int = arg(16, "survey pairs per user type")
+    shared_pool: bool = arg(True, "all types answer one shared survey pool (else one pool per type, whose pair ids leak the type)")
     min_context: int = arg(2, "fewest survey answers in a context")
     max_context: int = arg(8, "most survey answers in a context")
     dirichlet_alpha: float = arg(1.0, "concentration of unseen users' weights (1.0: uniform)")
@@ -171,7 +175,8 @@ def _survey(
         if 0 not in pref.values() and sum(v > 0 for v in pref.values()) in half:
             side = frozenset(t for t in types if pref[t] == pref[types[0]])
             splits.setdefault(side, []).append(pair)
-    if len(prompts) < cfg.pool_size * len(types):
+    owners = ["shared"] if cfg.shared_pool else list(types)
+    if len(prompts) < cfg.pool_size * len(owners):
         raise DatasetError(
             f"{len(prompts)} train prompts cannot hold {len(types)} pools of {cfg.pool_size} "
             "distinct survey prompts; lower --pool-size or --test-fraction"
@@ -180,7 +185,7 @@ def _survey(
     weights = _type_weights(types)
     rows, pools = [], {}
     answers: dict[str, dict[str, Choice]] = {t: {} for t in types}
-    for kind in types:
+    for kind in owners:
         order = sorted(splits, key=sorted)
         rng.shuffle(order)
         pools[kind] = []
@@ -196,11 +201,13 @@ def _survey(
                 "b": sampler.texts[prompt][y],
                 "attributes_a": [float(v) for v in COMBOS[x]],
                 "attributes_b": [float(v) for v in COMBOS[y]],
-                "user_type": kind,
+                **({} if cfg.shared_pool else {"user_type": kind}),
             })
             pools[kind].append(sid)
             for t in types:
                 answers[t][sid] = "a" if _margin(weights[t], x, y) > 0 else "b"
+    if cfg.shared_pool:
+        pools = {t: pools["shared"] for t in types}
     return rows, pools, answers
 
 

@@ -1,0 +1,142 @@
+"""Turn a dataset folder's rows into index tensors, and index tensors into model batches.
+
+Every text is embedded once (the cache); a split is then a handful of integer tensors that
+point into one ``[U, D]`` embedding matrix, so building a batch is a few gathers, not a JSON
+walk. One row = one user (with its own context) and one target pair (N = 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+from spl_model import PreferenceBatch
+from train.backbones import render
+from train.data.schema import Dataset
+
+__all__ = ["EncodedSplit", "encode_split", "user_features", "split_texts"]
+
+
+@dataclass(frozen=True)
+class EncodedSplit:
+    """One split as tensors. ``R`` rows, contexts padded to ``C`` pairs.
+
+    Attributes:
+        chosen, rejected: ``[R]`` text ids of the target pair (into the embedding matrix).
+        ctx_chosen, ctx_rejected: ``[R, C]`` text ids of the context pairs (0 at padding).
+        ctx_mask: ``[R, C]`` bool, True where a context pair is real.
+        features: ``[R, F]`` true user features (the oracle's input).
+        controversial: ``[R]`` bool.  users, user_types: one label per row.
+    """
+
+    name: str
+    chosen: Tensor
+    rejected: Tensor
+    ctx_chosen: Tensor
+    ctx_rejected: Tensor
+    ctx_mask: Tensor
+    features: Tensor
+    controversial: Tensor
+    users: list[str]
+    user_types: list[str]
+
+    def __len__(self) -> int:
+        return self.chosen.shape[0]
+
+    @property
+    def context_sizes(self) -> Tensor:
+        return self.ctx_mask.sum(dim=1)  # [R]
+
+    def batch(
+        self,
+        rows: Tensor,
+        embeddings: Tensor,
+        max_context: int | None = None,
+        swap: bool = False,
+        target_embeddings: Tensor | None = None,
+    ) -> PreferenceBatch:
+        """Gather rows into a :class:`PreferenceBatch` from ``embeddings`` ``[U, D]``.
+
+        ``max_context`` keeps only each user's first k context pairs (the accuracy-vs-context
+        curve); ``swap`` exchanges chosen and rejected in every context pair (swap-flip rate);
+        ``target_embeddings`` (same indexing) replaces the targets' vectors, for a LoRA-tuned
+        backbone whose contexts stay the cached ("fixed") ones.
+        """
+        targets = embeddings if target_embeddings is None else target_embeddings
+        ctx_c, ctx_r, mask = self.ctx_chosen[rows], self.ctx_rejected[rows], self.ctx_mask[rows]
+        if max_context is not None:
+            ctx_c, ctx_r, mask = ctx_c[:, :max_context], ctx_r[:, :max_context], mask[:, :max_context]
+        if swap:
+            ctx_c, ctx_r = ctx_r, ctx_c
+        return PreferenceBatch(
+            ctx_chosen=embeddings[ctx_c],  # [B, C, D]
+            ctx_rejected=embeddings[ctx_r],
+            ctx_mask=mask,
+            chosen=targets[self.chosen[rows]][:, None],  # [B, 1, D]
+            rejected=targets[self.rejected[rows]][:, None],
+            user_features=self.features[rows],
+        )
+
+
+def user_features(row: dict[str, Any], card: dict[str, Any], users: Sequence[str]) -> list[float]:
+    """The oracle's view of a user: their attribute weights, else a one-hot of their type."""
+    if row.get("user_weights") is not None:
+        return [float(w) for w in row["user_weights"]]
+    types = list(card.get("user_types") or users)
+    key = row.get("user_type") or row["user"]
+    return [1.0 if key == t else 0.0 for t in types]
+
+
+def _context_texts(row: dict[str, Any], survey: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in row["context"]:
+        pair = survey[item["id"]]
+        chosen, rejected = (pair["a"], pair["b"]) if item["chosen"] == "a" else (pair["b"], pair["a"])
+        pairs.append((render(pair["prompt"], chosen), render(pair["prompt"], rejected)))
+    return pairs
+
+
+def split_texts(dataset: Dataset, split: str) -> list[str]:
+    """Every rendered text a split needs: targets and context pairs, deduplicated, in order."""
+    texts: dict[str, None] = {}
+    for row in getattr(dataset, split):
+        texts[render(row["prompt"], row["chosen"])] = None
+        texts[render(row["prompt"], row["rejected"])] = None
+        for c, r in _context_texts(row, dataset.survey):
+            texts[c] = texts[r] = None
+    return list(texts)
+
+
+def encode_split(dataset: Dataset, split: str, text_ids: dict[str, int]) -> EncodedSplit:
+    """Index tensors for one split; ``text_ids`` maps a rendered text to its embedding row."""
+    rows = getattr(dataset, split)
+    if not rows:
+        raise ValueError(f"{dataset.folder}: split {split!r} has no rows.")
+    width = max(len(r["context"]) for r in rows)
+    n = len(rows)
+    ctx_c = torch.zeros(n, width, dtype=torch.long)
+    ctx_r = torch.zeros(n, width, dtype=torch.long)
+    mask = torch.zeros(n, width, dtype=torch.bool)
+    chosen, rejected, features = [], [], []
+    all_users = sorted({r["user"] for r in dataset.train})
+    for i, row in enumerate(rows):
+        chosen.append(text_ids[render(row["prompt"], row["chosen"])])
+        rejected.append(text_ids[render(row["prompt"], row["rejected"])])
+        for j, (c, r) in enumerate(_context_texts(row, dataset.survey)):
+            ctx_c[i, j], ctx_r[i, j], mask[i, j] = text_ids[c], text_ids[r], True
+        features.append(user_features(row, dataset.card, all_users))
+    return EncodedSplit(
+        name=split,
+        chosen=torch.tensor(chosen),
+        rejected=torch.tensor(rejected),
+        ctx_chosen=ctx_c,
+        ctx_rejected=ctx_r,
+        ctx_mask=mask,
+        features=torch.tensor(features, dtype=torch.float32),
+        controversial=torch.tensor([bool(r["controversial"]) for r in rows]),
+        users=[str(r["user"]) for r in rows],
+        user_types=[str(r.get("user_type") or r["user"]) for r in rows],
+    )

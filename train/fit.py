@@ -1,0 +1,237 @@
+"""``fit``: train one model on a dataset folder and write its run folder.
+
+The loop is a plain function: data (index tensors into one embedding matrix) -> model ->
+AdamW with a cosine schedule and 3% warm-up -> the KL annealer (advanced on training steps
+only) -> periodic evaluation -> ``model.safetensors`` + ``config.json`` + ``report.json`` +
+plots. Device placement and multi-process data parallelism come from ``accelerate``
+(``accelerate launch -m train fit ...``). Interrupted runs resume from ``<run>/resume/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from spl_model import ModelConfig, RewardModel, build_model, save_model
+from train.batching import EncodedSplit, encode_split, split_texts
+from train.data.schema import Dataset, load_dataset
+from train.resume import clear_progress, load_progress, save_progress
+
+__all__ = ["FitConfig", "PreparedData", "fit", "prepare_data"]
+
+MODEL_FIELDS = ("latent_dim", "hidden_dim", "n_flows", "beta", "guide_weight", "eta",
+                "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Training settings; the ``fit`` command's flags and ``config.json`` derive from these."""
+
+    epochs: float = field(default=2.0, metadata={"help": "passes over the training rows (paper: 2)"})
+    max_steps: int = field(default=0, metadata={"help": "stop after this many steps (0 = use epochs)"})
+    batch_size: int = field(default=64, metadata={"help": "users per step (paper: 64 UF, 32 Pets)"})
+    lr: float = field(default=1e-4, metadata={"help": "AdamW learning rate (paper: 1e-4 UF, 3e-4 Pets)"})
+    weight_decay: float = field(default=1e-3, metadata={"help": "AdamW weight decay"})
+    warmup_ratio: float = field(default=0.03, metadata={"help": "share of steps with linear warm-up"})
+    eval_every: int = field(default=100, metadata={"help": "evaluate on the test split every N steps"})
+    eval_rows: int = field(default=512, metadata={"help": "test rows used by the periodic evaluation"})
+    seed: int = field(default=31, metadata={"help": "seed of weights, data order and sampling"})
+    lora_r: int = field(default=0, metadata={"help": "LoRA rank on the backbone (0 = frozen embeddings)"})
+    lora_alpha: int = field(default=256, metadata={"help": "LoRA alpha (paper: 256)"})
+    lora_dropout: float = field(default=0.1, metadata={"help": "LoRA dropout (paper: 0.1)"})
+
+    def __post_init__(self) -> None:
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ValueError("set epochs > 0 or max_steps > 0.")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size={self.batch_size} must be >= 1.")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A dataset with its texts embedded: one ``[U, D]`` matrix and the splits as index tensors."""
+
+    dataset: Dataset
+    texts: list[str]
+    embeddings: torch.Tensor
+    splits: dict[str, EncodedSplit]
+    backbone: dict[str, Any]
+
+
+def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "minilm",
+                 quantize: str = "none", device: str | None = None) -> PreparedData:
+    """Load a dataset, embed whatever the cache lacks (with a progress bar), encode the splits."""
+    from train.backbones import load_backbone, resolve_spec
+    from train.cache import EmbeddingCache
+
+    dataset = load_dataset(data_dir)
+    names = [s for s in ("train", "test", "test_unseen") if getattr(dataset, s)]
+    texts = list(dict.fromkeys(t for s in names for t in split_texts(dataset, s)))
+    spec = resolve_spec(backbone, quantize=quantize)  # type: ignore[arg-type]
+    cache = EmbeddingCache(cache_dir, spec.identity())
+    missing = cache.missing(texts)
+    if missing:
+        model = load_backbone(spec, device=device)
+        cache.fill(missing, lambda chunk: model.embed(chunk), progress=True)
+        del model
+    embeddings = cache.get(texts)  # [U, D] float32
+    ids = {t: i for i, t in enumerate(texts)}
+    splits = {s: encode_split(dataset, s, ids) for s in names}
+    return PreparedData(dataset, texts, embeddings, splits, spec.identity())
+
+
+def _schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int, step: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Cosine decay with linear warm-up, positioned at ``step`` (for a resumed run)."""
+    from transformers import get_cosine_schedule_with_warmup
+
+    return get_cosine_schedule_with_warmup(optimizer, warmup, total, last_epoch=step - 1)
+
+
+def _epoch_batches(n_rows: int, batch_size: int, seed: int, epoch: int) -> list[torch.Tensor]:
+    """The rows of each step of one epoch: a seeded shuffle, last partial batch dropped."""
+    order = torch.randperm(n_rows, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+    n = max(n_rows // batch_size, 1)
+    return [order[i * batch_size:(i + 1) * batch_size] for i in range(n)]
+
+
+def model_config(kind: str, embed_dim: int, data: PreparedData, overrides: dict[str, Any]) -> ModelConfig:
+    """The ModelConfig for a kind on this data (the oracle's latent = the user features)."""
+    values = {k: v for k, v in overrides.items() if k in MODEL_FIELDS}
+    if kind == "oracle":
+        values["latent_dim"] = data.splits["train"].features.shape[1]
+    return ModelConfig(kind=kind, embed_dim=embed_dim, **values)  # type: ignore[arg-type]
+
+
+def fit(
+    data: PreparedData,
+    out: str | Path,
+    model_cfg: ModelConfig,
+    fit_cfg: FitConfig,
+    progress: bool = True,
+    tuned_backbone: Any = None,
+) -> dict[str, Any]:
+    """Train ``model_cfg`` on ``data`` and write the run folder ``out``; returns the report.
+
+    Resumes from ``out/resume/`` when a previous run with the same settings was interrupted.
+    ``tuned_backbone`` (LoRA mode) is a backbone with LoRA adapters whose ``forward_embed``
+    re-embeds the target texts every step.
+    """
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from tqdm.auto import tqdm
+
+    from train.report import write_report
+
+    out = Path(out)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    set_seed(fit_cfg.seed)
+    model = build_model(model_cfg)
+    params = list(model.parameters())
+    if tuned_backbone is not None:
+        params += list(tuned_backbone.trainable_parameters())
+    fused = accelerator.device.type == "cpu" or accelerator.device.type == "cuda"
+    optimizer = torch.optim.AdamW(params, lr=fit_cfg.lr, weight_decay=fit_cfg.weight_decay, fused=fused)
+    train = data.splits["train"]
+    per_epoch = max(len(train) // fit_cfg.batch_size, 1)
+    total = fit_cfg.max_steps or math.ceil(per_epoch * fit_cfg.epochs)
+    settings = {"model": model_cfg.to_dict(), "fit": dataclasses.asdict(fit_cfg), "total_steps": total}
+    start_step, history, seconds = load_progress(out, settings, model, optimizer)
+    scheduler = _schedule(optimizer, int(fit_cfg.warmup_ratio * total), total, start_step)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    raw: RewardModel = accelerator.unwrap_model(model)
+    embeddings = data.embeddings.to(accelerator.device)
+    eval_split = data.splits.get("test")
+
+    world, rank = accelerator.num_processes, accelerator.process_index
+    bar = tqdm(total=total, initial=start_step, desc=f"fit {model_cfg.kind}", unit="step",
+               disable=not (progress and accelerator.is_main_process))
+    started = time.perf_counter() - seconds
+    step = start_step
+    while step < total:
+        epoch, offset = divmod(step, per_epoch)
+        for rows in _epoch_batches(len(train), fit_cfg.batch_size * world, fit_cfg.seed, epoch)[offset:]:
+            if step >= total:
+                break
+            rows = rows[rank::world]  # each process its share of the global batch
+            batch = train.batch(rows, embeddings).to(accelerator.device)
+            if tuned_backbone is not None:
+                batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
+            model.train()
+            terms = model(batch, step)  # forward = loss; through DDP when multi-process
+            optimizer.zero_grad(set_to_none=True)
+            accelerator.backward(terms["total"])
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{terms['total'].item():.3f}", kl=f"{terms['kl'].item():.2f}")
+            if eval_split is not None and (step % fit_cfg.eval_every == 0 or step == total):
+                history.append(_quick_eval(raw, eval_split, embeddings, fit_cfg, step, terms))
+                if accelerator.is_main_process:
+                    save_progress(out, settings, raw, optimizer, step, history,
+                                  time.perf_counter() - started)
+    bar.close()
+    train_seconds = time.perf_counter() - started
+    accelerator.wait_for_everyone()
+    report: dict[str, Any] = {}
+    if accelerator.is_main_process:
+        raw.eval()
+        metadata = {"model_kind": model_cfg.kind, "backbone": data.backbone,
+                    "embed_dim": model_cfg.embed_dim, "dataset": data.dataset.card,
+                    "fit": dataclasses.asdict(fit_cfg), "total_steps": total,
+                    "processes": world, "code_version": _code_version()}
+        save_model(raw.cpu(), out, metadata)
+        if tuned_backbone is not None:
+            from safetensors.torch import save_file
+            save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
+        report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone)
+        clear_progress(out)
+    return report
+
+
+def _retarget(batch: Any, backbone: Any, texts: list[str], split: EncodedSplit, rows: torch.Tensor) -> Any:
+    """LoRA mode: re-embed the targets with the tuned backbone (contexts stay cached)."""
+    chosen = [texts[i] for i in split.chosen[rows].tolist()]
+    rejected = [texts[i] for i in split.rejected[rows].tolist()]
+    vectors = backbone.forward_embed(chosen + rejected).float().to(batch.chosen.device)  # [2B, D]
+    n = len(chosen)
+    return dataclasses.replace(batch, chosen=vectors[:n, None], rejected=vectors[n:, None])
+
+
+@torch.no_grad()
+def _quick_eval(model: RewardModel, split: EncodedSplit, emb: torch.Tensor, cfg: FitConfig,
+                step: int, terms: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Accuracy, AU and KL on a fixed subset of test rows: the curves of the training plots."""
+    from train.evaluate import evaluate_split
+
+    rows = torch.arange(min(cfg.eval_rows, len(split)))
+    subset = dataclasses.replace(
+        split, chosen=split.chosen[rows], rejected=split.rejected[rows],
+        ctx_chosen=split.ctx_chosen[rows], ctx_rejected=split.ctx_rejected[rows],
+        ctx_mask=split.ctx_mask[rows], features=split.features[rows],
+        controversial=split.controversial[rows],
+        users=split.users[: len(rows)], user_types=split.user_types[: len(rows)])
+    m = evaluate_split(model, subset, emb, context_curve=False).metrics
+    return {"step": step, "train_loss": round(terms["total"].item(), 5),
+            "train_bt": round(terms["bt"].item(), 5), "accuracy": m["accuracy"],
+            "accuracy_controversial": m["accuracy_controversial"],
+            "active_units_share": m["active_units_share"], "kl": m["kl"]}
+
+
+def _code_version() -> str | None:
+    """The git commit of this checkout, if it is one (stored with every run)."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
