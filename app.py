@@ -25,6 +25,9 @@ def main() -> None:
     from app.ui import build_app, launch_options
 
     settings = Settings.from_env()
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)
     service = Service.from_folders(find_run_folders(settings.runs))
     store = Store.open(settings.db_path)
     if settings.storage_warning:

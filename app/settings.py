@@ -13,6 +13,9 @@ variable                  meaning
                           that storage is ephemeral
 ``PORT`` /                the port to serve on (default 7860)
 ``GRADIO_SERVER_PORT``
+``SPL_TORCH_THREADS``     torch intra-op threads (default 1: the models are tiny, and on a
+                          busy 2-core machine 2 threads make a posterior update ~10x slower;
+                          concurrent visitors run in parallel threads anyway)
 ========================  ==================================================================
 """
 
@@ -39,6 +42,7 @@ class Settings:
     storage_persistent: bool = True
     port: int = 7860
     host: str = "127.0.0.1"
+    torch_threads: int = 1
 
     @property
     def storage_warning(self) -> str | None:
@@ -68,8 +72,12 @@ class Settings:
         except ValueError:
             raise ValueError(f"PORT={port_text!r} is not a port number; use e.g. 7860.") from None
         host = env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_space else "127.0.0.1")
+        threads_text = env.get("SPL_TORCH_THREADS") or "1"
+        if not threads_text.isdigit() or int(threads_text) < 1:
+            raise ValueError(f"SPL_TORCH_THREADS={threads_text!r} must be a positive integer.")
         return cls(db_path=db_path, runs=env.get("SPL_RUNS") or None,
                    admin_token=env.get("SPL_ADMIN_TOKEN") or None,
                    completion_url=env.get("SPL_COMPLETION_URL") or None,
                    completion_code=env.get("SPL_COMPLETION_CODE") or None,
-                   on_space=on_space, storage_persistent=persistent, port=port, host=host)
+                   on_space=on_space, storage_persistent=persistent, port=port, host=host,
+                   torch_threads=int(threads_text))

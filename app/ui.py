@@ -133,6 +133,8 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
               for n, m in maps.items()}
     with gr.Blocks(title="SPL: personalized reward model demo") as demo:
         visitor = gr.State({})
+        # the open session's id, kept in this browser (encrypted) so a reload resumes it
+        saved = gr.BrowserState(None, storage_key="spl-demo-session")
         gr.Markdown(INTRO, elem_id="intro")
         if settings.storage_warning:
             gr.Markdown(f"**{settings.storage_warning}**", elem_id="spl-warning")
@@ -244,12 +246,24 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
         def lock() -> list:
             return [gr.update(interactive=False)] * len(buttons)
 
-        def on_load(state: dict[str, Any], request: gr.Request) -> tuple:
+        def on_load(state: dict[str, Any], saved: str | None, request: gr.Request) -> tuple:
+            """Read the study ids from the URL; resume the browser's open session, if any
+            (same participant), so a reload does not start over."""
             query = dict(request.query_params) if request else {}
-            pid = query.get("PROLIFIC_PID") or query.get("pid") or ""
+            pid = (query.get("PROLIFIC_PID") or query.get("pid") or "")[:128]
             study = {"study_id": query.get("STUDY_ID", ""),
                      "external_session_id": query.get("SESSION_ID", "")}
-            return {**state, "study": study}, pid[:128]
+            state = {**state, "study": study}
+            try:
+                session = store.get_session(saved) if isinstance(saved, str) else None
+            except StoreError:
+                session = None
+            if session is None or session.finished or (pid and session.participant_id != pid):
+                return (state, *[gr.update()] * (len(view) - 1), pid)
+            state = {**state, "session_id": session.session_id, "history": []}
+            pair = _guard(h.next_pair, store, service, session.session_id)
+            summary = _guard(h.summary, store, service, session.session_id, True)
+            return (*render(state, summary, pair), session.participant_id)
 
         def on_start(state: dict[str, Any], pid: str, agreed: bool) -> tuple:
             if not agreed:
@@ -291,8 +305,12 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             return render(state, _guard(h.summary, store, service, state["session_id"], True),
                           None)
 
-        demo.load(on_load, [visitor], [visitor, participant], api_name="ui_load",
-                  api_visibility="private")
+        def remember(state: dict[str, Any]) -> str | None:
+            return None if state.get("finish") else state.get("session_id")
+
+        (demo.load(on_load, [visitor, saved], view + [participant], api_name="ui_load",
+                   api_visibility="private")
+         .then(unlock, [visitor], buttons, queue=False, api_visibility="private"))
         chain = [(start, on_start, [visitor, participant, agree], "ui_start"),
                  (btn_undo, on_undo, [visitor], "ui_undo"),
                  (finish_btn, on_finish, [visitor], "ui_finish")]
@@ -302,7 +320,8 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             (button.click(lock, None, buttons, queue=False, api_visibility="private")
              .then(fn, inputs, view, api_name=name, api_visibility="private", show_progress="hidden",
                    concurrency_id="cheap")
-             .then(unlock, [visitor], buttons, queue=False, api_visibility="private"))
+             .then(unlock, [visitor], buttons, queue=False, api_visibility="private")
+             .then(remember, [visitor], saved, queue=False, api_visibility="private"))
 
         def on_choice(choice: str) -> tuple:
             item = next((s for s in ranking_sets if s["prompt"] == choice), None)

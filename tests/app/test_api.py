@@ -44,6 +44,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
     settings = Settings(db_path=db, admin_token=TOKEN,
                         completion_url="https://study.example/done?cc={code}")
     demo = build_app(store, service, settings)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as app.py does (SPL_TORCH_THREADS)
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
                 **launch_options(service))
@@ -52,6 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
     finally:
         demo.close()
         store.close()
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,8 @@ if not CHROMIUM.exists():
 playwright = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+expect.set_options(timeout=20_000)  # generous: CI machines may be busy (2 cores)
+
 sys.path.insert(0, str(ROOT / "tests" / "app"))
 from app_fixtures import FakeEmbedder, make_runs  # noqa: E402
 
@@ -74,7 +76,9 @@ def browser_page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        yield context.new_page()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
         context.close()
         browser.close()
 
@@ -132,6 +136,9 @@ def test_label_rank_finish(app_url: str, browser_page) -> None:
 
     page.get_by_role("tab", name="Label").click()
     expect(page.locator("#progress")).to_contain_text("Pair 5 of 8")  # no stray answers
+    page.reload(wait_until="load")  # a reload resumes the session instead of starting over
+    expect(page.locator("#progress")).to_contain_text("Pair 5 of 8", timeout=30_000)
+    expect(page.locator("#resp-a")).to_be_visible()
     for n in range(6, 9):
         _answer(page, "s", n)
     page.keyboard.press("a")

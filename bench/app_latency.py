@@ -1,0 +1,159 @@
+"""Latency and memory of the demo app; prints one JSON object.
+
+Measures (targets in brackets):
+
+- ``label_service_ms``: one answer -> updated posterior (32 samples), latent point, confidence
+  and the re-ranking of a cached demo candidate set, for all three models (p95 <= 50 ms);
+- ``label_handler_ms``: the same through ``app.handlers.label`` + ``rank``, i.e. with the
+  SQLite writes committed (``synchronous=FULL``) before returning;
+- ``typed_rank_ms``: a typed prompt with 8 new candidates, embedding included (p95 <= 400 ms);
+- ``start_to_serving_s``: ``python app.py`` until the page answers HTTP 200 (<= 15 s);
+- ``rss_mb_after_warmup``: that process's resident memory after the backbone is loaded and a
+  session has labelled and ranked (<= 1.5 GB).
+
+Usage: ``python bench/app_latency.py [--runs DIR] [--repeats 40]`` (runs: ``SPL_RUNS`` or
+``assets/runs``). Offline: set HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _pcts(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(ordered), 2), "p95": round(p95, 2), "n": len(ordered)}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_in_process(runs: str | None, repeats: int) -> dict[str, object]:
+    import torch
+
+    from app.settings import Settings
+
+    torch.set_num_threads(Settings.from_env().torch_threads)  # as app.py does
+    from app import handlers as h
+    from app.runs import find_run_folders
+    from app.service import Service
+    from app.store import Store
+
+    service = Service.from_folders(find_run_folders(runs))
+    service.warm_up()  # backbone + probe set
+    cached = service.ranking_sets[0]
+    cands = [c["response"] for c in cached["candidates"]]
+    pairs = service.pack["pairs"]
+    service_ms = []
+    for r in range(repeats):
+        k = 1 + r % len(pairs)
+        context = [(p["prompt"], p["a"], p["b"]) for p in pairs[:k]]
+        start = time.perf_counter()
+        person = service.personalise(context)
+        service.latent(person)
+        service.confidence(person)
+        service.rank(cached["prompt"], cands, person)
+        service_ms.append((time.perf_counter() - start) * 1000)
+
+    handler_ms = []
+    with Store.open(Path(tempfile.mkdtemp()) / "bench.db") as store:
+        while len(handler_ms) < repeats:
+            sid = h.start_session(store, "bench")
+            while (pair := h.next_pair(store, service, sid)) is not None:
+                start = time.perf_counter()
+                h.label(store, service, sid, pair["pair_id"], "A", seconds=1.0)
+                h.rank(store, service, sid, cached["prompt"], cands)
+                handler_ms.append((time.perf_counter() - start) * 1000)
+
+    typed_ms = []
+    for r in range(max(10, repeats // 2)):
+        new = [f"Candidate {r}-{i}: try option {i} first, then check the result ({r * 8 + i})."
+               for i in range(8)]
+        person = service.personalise([(p["prompt"], p["a"], p["b"]) for p in pairs[:3]])
+        start = time.perf_counter()
+        service.rank(f"Typed question number {r}: how should I plan my week?", new, person)
+        typed_ms.append((time.perf_counter() - start) * 1000)
+    return {"label_service_ms": _pcts(service_ms), "label_handler_ms": _pcts(handler_ms),
+            "typed_rank_ms": _pcts(typed_ms), "torch_threads": torch.get_num_threads(),
+            "backbone": service.backbone_name}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def bench_process(runs: str | None) -> dict[str, object]:
+    """Start ``python app.py``, time it to HTTP 200, warm it up through the API, read RSS."""
+    from gradio_client import Client
+
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "SPL_DB": str(Path(tempfile.mkdtemp()) / "s.db"),
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    if runs:
+        env["SPL_RUNS"] = runs
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"app.py exited early: {proc.stderr.read()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        serving = time.perf_counter() - start
+        client = Client(url, verbose=False)
+        sid = client.predict("bench", api_name="/new_session")
+        while (pair := client.predict(sid, api_name="/next_pair")) is not None:
+            client.predict(sid, pair["pair_id"], "B", api_name="/label")
+        client.predict(sid, "A typed prompt?", ["One answer.", "Another answer!"],
+                       api_name="/rank")
+        return {"start_to_serving_s": round(serving, 2), "rss_mb_after_warmup": _rss_mb(proc.pid)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", default=os.environ.get("SPL_RUNS"),
+                        help="run folders (default SPL_RUNS or assets/runs)")
+    parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--skip-process", action="store_true", help="in-process timings only")
+    args = parser.parse_args()
+    result: dict[str, object] = {"cpu_count": os.cpu_count()}
+    result.update(bench_in_process(args.runs, args.repeats))
+    if not args.skip_process:
+        result.update(bench_process(args.runs))
+    result["targets"] = {"label_service_ms.p95": 50, "typed_rank_ms.p95": 400,
+                         "start_to_serving_s": 15, "rss_mb_after_warmup": 1536}
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
