@@ -6,6 +6,7 @@ import click
 
 from train.cli_data import data
 from train.cli_embed import embed
+from train.cli_fit import evaluate, fit
 
 __all__ = ["cli", "main"]
 
@@ -24,6 +25,8 @@ def cli() -> None:
 
 cli.add_command(data)
 cli.add_command(embed)
+cli.add_command(fit)
+cli.add_command(evaluate)
 
 
 def main() -> None:

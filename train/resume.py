@@ -1,7 +1,7 @@
 """Resumable training: a run folder's ``resume/`` holds the last evaluated step's state.
 
 ``state.safetensors`` has the model's tensors (``model.*``) and the optimizer's
-(``optim.<param>.<name>``); ``progress.json`` has the step, the evaluation history, the time
+(``optim.<param>.<name>``) and the torch RNG state (``rng.torch``); ``progress.json`` has the step, the evaluation history, the time
 spent, the optimizer's param groups and the settings, which must match for a resume (no
 pickle anywhere). The folder is removed when the run finishes.
 """
@@ -41,6 +41,7 @@ def save_progress(out: Path, settings: dict[str, Any], model: torch.nn.Module,
     for index, state in opt["state"].items():
         for name, value in state.items():
             tensors[f"optim.{index}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    tensors["rng.torch"] = torch.get_rng_state()  # so a resumed run samples what it would have
     save_file(tensors, str(tmp / "state.safetensors"))
     progress = {"step": step, "history": history, "seconds": seconds, "settings": settings,
                 "param_groups": opt["param_groups"]}
@@ -74,6 +75,7 @@ def load_progress(out: Path, settings: dict[str, Any], model: torch.nn.Module,
             _, index, name = key.split(".", 2)
             state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": progress["param_groups"]})
+    torch.set_rng_state(tensors["rng.torch"])
     return progress["step"], progress["history"], progress["seconds"]
 
 
