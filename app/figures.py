@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["confidence_frame", "latent_colors", "latent_frame", "ranking_html"]
+__all__ = ["confidence_frame", "latent_colors", "latent_frame", "legend_html", "ranking_html"]
 
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f"]
@@ -41,12 +41,19 @@ def latent_colors(types: Sequence[str]) -> dict[str, str]:
     return {**colors, SAMPLES: "#9ca3af", YOU: "#000000"}
 
 
+def legend_html(colors: Mapping[str, str]) -> str:
+    """A colour key for the latent maps (the plots' own legend is clipped at small heights)."""
+    items = "".join(f'<span class="spl-key"><span class="spl-dot" style="background:{c}">'
+                    f'</span>{html.escape(name)}</span>' for name, c in colors.items())
+    return f'<div class="spl-legend" aria-label="latent map colours">{items}</div>'
+
+
 def confidence_frame(history: Sequence[Mapping[str, Any]]):
     """Rows ``answers, confidence, model`` for a native line plot: the confidence (see
     ``app.service``) after each answer, one line per latent model."""
     import pandas as pd
 
-    rows = [{"answers": int(h["n_labels"]), "confidence": float(v),
+    rows = [{"answers": str(h["n_labels"]), "confidence": float(v),
              "model": _LABELS.get(name, name)}
             for h in history for name, v in sorted(h.get("confidence", {}).items())]
     return pd.DataFrame(rows, columns=["answers", "confidence", "model"])
@@ -58,22 +65,23 @@ def _text(value: str, limit: int = 600) -> str:
 
 
 def ranking_html(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
-    """Side-by-side rankings; a response placed differently by another model is highlighted,
-    and a banner says when the models disagree on the top response."""
+    """Side-by-side rankings. In each personalized column, a response that the unified BTL
+    model places elsewhere is highlighted with its BTL place; a banner says whether the models
+    agree on the best response."""
     names = [n for n in ("spl", "vpl", "ivpl", "btl") if n in results] + \
         [n for n in results if n not in ("spl", "vpl", "ivpl", "btl")]
     if not names:
         return "<p>No ranking yet.</p>"
-    position = {n: {item["response"]: i for i, item in enumerate(results[n])} for n in names}
+    base = "btl" if "btl" in results else names[-1]
+    place = {item["response"]: i for i, item in enumerate(results[base])}
     tops = {n: results[n][0]["response"] for n in names if results[n]}
     parts = []
     if len(set(tops.values())) > 1:
-        groups = ", ".join(f"{_LABELS.get(n, n)} picks #{list(position[names[0]]).index(t) + 1}"
-                           if t in position[names[0]] else _LABELS.get(n, n)
-                           for n, t in tops.items())
+        splits = "; ".join(
+            " and ".join(_LABELS.get(n, n) for n in names if tops.get(n) == t) + " pick "
+            + f"\u201c{_text(t, 60)}\u201d" for t in dict.fromkeys(tops.values()))
         parts.append(f'<p class="spl-disagree" role="status"><strong>The models disagree on '
-                     f'the best response</strong> ({html.escape(groups)}, numbered by '
-                     f'{_LABELS.get(names[0], names[0])}\'s order).</p>')
+                     f'the best response:</strong> {splits}.</p>')
     else:
         parts.append('<p class="spl-agree" role="status">All models agree on the best '
                      'response.</p>')
@@ -81,10 +89,13 @@ def ranking_html(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     for name in names:
         parts.append(f'<div class="spl-col"><h4>{_LABELS.get(name, name)}</h4><ol>')
         for i, item in enumerate(results[name]):
-            differs = any(position[o].get(item["response"]) != i for o in names if o != name)
+            other = place.get(item["response"])
+            differs = name != base and other is not None and other != i
             cls = ' class="spl-differs"' if differs else ""
-            parts.append(f'<li{cls}><span class="spl-score">{float(item["score"]):+.3f}</span> '
-                         f'{_text(item["response"])}</li>')
+            note = (f' <span class="spl-note">({_LABELS.get(base, base)}: #{other + 1})</span>'
+                    if differs else "")
+            parts.append(f'<li{cls}><span class="spl-score">{float(item["score"]):+.3f}</span>'
+                         f'{note} {_text(item["response"], 320)}</li>')
         parts.append("</ol></div>")
     parts.append("</div>")
     return "".join(parts)

@@ -22,7 +22,8 @@ from typing import Any
 import gradio as gr
 
 from app import handlers as h
-from app.figures import confidence_frame, latent_colors, latent_frame, ranking_html
+from app.figures import (confidence_frame, latent_colors, latent_frame, legend_html,
+                         ranking_html)
 from app.runs import model_card
 from app.service import Service
 from app.settings import Settings
@@ -41,6 +42,9 @@ CSS = """
 .spl-differs {background: rgba(250, 204, 21, .25); border-radius: 4px}
 .spl-score {font-family: monospace; font-size: .85em; opacity: .8}
 .spl-disagree {color: #b45309}
+.spl-note {font-size: .8em; font-style: italic}
+.spl-legend {display: flex; flex-wrap: wrap; gap: 1em; font-size: .9em}
+.spl-dot {display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin-right: .3em}
 """
 INTRO = """# Who are you? A personalized reward model learns it from a few answers
 
@@ -173,16 +177,20 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                                            color="group", color_map=colors[n],
                                            label=f"{n.upper()} latent map: training users "
                                            "by type, and you", x_title="PC 1", y_title="PC 2",
-                                           elem_id=f"latent-map-{n}", height=300)
+                                           elem_id=f"latent-map-{n}", height=380)
                             for n in maps]
+                    if maps:
+                        gr.HTML(legend_html(next(iter(colors.values()))), elem_id="latent-legend")
                     with gr.Row():
                         types = gr.Label(label="Which training user type you resemble (SPL)",
                                          elem_id="type-shares", num_top_classes=8)
                         conf_plot = gr.LinePlot(confidence_frame([]), x="answers",
                                                 y="confidence", color="model", y_lim=[0, 1],
-                                                label="Confidence: share of posterior samples "
-                                                "that keep the top pick", elem_id="confidence",
-                                                height=240)
+                                                color_map={"SPL": "#1f77b4", "VPL": "#ff7f0e"},
+                                                label="Confidence (SPL blue, VPL orange): share "
+                                                "of posterior samples that keep the top pick",
+                                                elem_id="confidence",
+                                                height=300)
             with gr.Tab("Rank", id="rank-tab"):
                 gr.Markdown("Rank candidate responses for **you** with each model. Pick a demo "
                             "prompt or type your own with 2-8 candidates, separated by a line "
@@ -194,7 +202,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 first = ranking_sets[0] if ranking_sets else {"prompt": "", "candidates": []}
                 rank_prompt = gr.Textbox(first["prompt"], label="Prompt text",
                                          elem_id="rank-prompt", max_length=h.MAX_PROMPT_CHARS)
-                rank_cands = gr.Textbox(_join(first), label="Candidates", lines=10,
+                rank_cands = gr.Textbox(_join(first), label="Candidates", lines=6, max_lines=14,
                                         elem_id="rank-candidates")
                 rank_btn = gr.Button("Rank for me", variant="primary", elem_id="rank-btn")
                 rank_out = gr.HTML(elem_id="rank-out")
@@ -218,7 +226,8 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
 
         def render(state: dict[str, Any], result: dict[str, Any], pair: dict | None) -> tuple:
             state = {**state, "pair": pair, "shown_at": time.monotonic()}
-            state["history"] = state.get("history", []) + [
+            state["history"] = [e for e in state.get("history", [])  # an undo rewrites it
+                                if e["n_labels"] < result["n_labels"]] + [
                 {"n_labels": result["n_labels"], "confidence": result["confidence_by_model"]}]
             n, total = result["n_labels"], result["n_total"]
             if pair is None:
