@@ -57,7 +57,7 @@ class SyntheticConfig:
     unseen_users: int = arg(200, "continuous users in test_unseen.jsonl (0: no such file)")
     rows_per_unseen_user: int = arg(5, "test rows per unseen user, all sharing its context")
     types: tuple[str, ...] = arg(ATTRIBUTES, "attributes that get a discrete user type each (comma-separated)")
-    temperature: float = arg(2.0, "Bradley-Terry sharpness; 2.0 gives a discrete type 98% consistency")
+    temperature: float = arg(4.0, "Bradley-Terry sharpness: at 4.0 a discrete type is 99.9% consistent and an unseen user's label agrees with the sign of its margin 87% of the time (2.0: 75%)")
     noise: float = arg(0.0, "probability of flipping each label after the Bradley-Terry draw")
     controversial_share: float = arg(0.7, "share of rows drawn from pairs the types disagree on")
     test_fraction: float = arg(0.15, "share of prompts held out for test and unseen users")
