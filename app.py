@@ -24,12 +24,20 @@ def main() -> None:
     from app.store import Store
     from app.ui import build_app, launch_options
 
-    settings = Settings.from_env()
-    import torch
+    from app.runs import RunError
+    from app.service import ServiceError
+    from app.store import StoreError
+    from spl_model import SPLError
 
-    torch.set_num_threads(settings.torch_threads)
-    service = Service.from_folders(find_run_folders(settings.runs))
-    store = Store.open(settings.db_path)
+    try:
+        settings = Settings.from_env()
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+        service = Service.from_folders(find_run_folders(settings.runs))
+        store = Store.open(settings.db_path)
+    except (RunError, ServiceError, StoreError, SPLError, ValueError) as err:
+        raise SystemExit(f"Error: {err}") from None
     if settings.storage_warning:
         logging.warning(settings.storage_warning)
     demo = build_app(store, service, settings)

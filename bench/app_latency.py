@@ -33,10 +33,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _pcts(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered), 2), "p95": round(p95, 2), "n": len(ordered)}
+def _pcts(samples: list[float], cpu: list[float] | None = None) -> dict[str, float]:
+    """p50/p95 of wall times (ms), and of the calling thread's CPU times when given: with
+    one torch thread, CPU time is what the wall time would be on an otherwise idle machine."""
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
+    out = {"p50": round(statistics.median(samples), 2), "p95": pct(samples, 0.95),
+           "n": len(samples)}
+    if cpu:
+        out.update({"cpu_p50": round(statistics.median(cpu), 2), "cpu_p95": pct(cpu, 0.95)})
+    return out
+
+
+class _Timer:
+    """Wall and thread-CPU milliseconds of a block, appended to two lists."""
+
+    def __init__(self, wall: list[float], cpu: list[float]) -> None:
+        self.wall, self.cpu = wall, cpu
+
+    def __enter__(self) -> None:
+        self._w, self._c = time.perf_counter(), time.thread_time()
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall.append((time.perf_counter() - self._w) * 1000)
+        self.cpu.append((time.thread_time() - self._c) * 1000)
 
 
 def _free_port() -> int:
@@ -61,37 +82,38 @@ def bench_in_process(runs: str | None, repeats: int) -> dict[str, object]:
     cached = service.ranking_sets[0]
     cands = [c["response"] for c in cached["candidates"]]
     pairs = service.pack["pairs"]
-    service_ms = []
+    service_ms: list[float] = []
+    service_cpu: list[float] = []
     for r in range(repeats):
         k = 1 + r % len(pairs)
         context = [(p["prompt"], p["a"], p["b"]) for p in pairs[:k]]
-        start = time.perf_counter()
-        person = service.personalise(context)
-        service.latent(person)
-        service.confidence(person)
-        service.rank(cached["prompt"], cands, person)
-        service_ms.append((time.perf_counter() - start) * 1000)
+        with _Timer(service_ms, service_cpu):
+            person = service.personalise(context)
+            service.latent(person)
+            service.confidence(person)
+            service.rank(cached["prompt"], cands, person)
 
-    handler_ms = []
+    handler_ms: list[float] = []
+    handler_cpu: list[float] = []
     with Store.open(Path(tempfile.mkdtemp()) / "bench.db") as store:
         while len(handler_ms) < repeats:
             sid = h.start_session(store, "bench")
             while (pair := h.next_pair(store, service, sid)) is not None:
-                start = time.perf_counter()
-                h.label(store, service, sid, pair["pair_id"], "A", seconds=1.0)
-                h.rank(store, service, sid, cached["prompt"], cands)
-                handler_ms.append((time.perf_counter() - start) * 1000)
+                with _Timer(handler_ms, handler_cpu):
+                    h.label(store, service, sid, pair["pair_id"], "A", seconds=1.0)
+                    h.rank(store, service, sid, cached["prompt"], cands)
 
-    typed_ms = []
+    typed_ms: list[float] = []
+    typed_cpu: list[float] = []
     for r in range(max(10, repeats // 2)):
         new = [f"Candidate {r}-{i}: try option {i} first, then check the result ({r * 8 + i})."
                for i in range(8)]
         person = service.personalise([(p["prompt"], p["a"], p["b"]) for p in pairs[:3]])
-        start = time.perf_counter()
-        service.rank(f"Typed question number {r}: how should I plan my week?", new, person)
-        typed_ms.append((time.perf_counter() - start) * 1000)
-    return {"label_service_ms": _pcts(service_ms), "label_handler_ms": _pcts(handler_ms),
-            "typed_rank_ms": _pcts(typed_ms), "torch_threads": torch.get_num_threads(),
+        with _Timer(typed_ms, typed_cpu):
+            service.rank(f"Typed question number {r}: how should I plan my week?", new, person)
+    return {"label_service_ms": _pcts(service_ms, service_cpu),
+            "label_handler_ms": _pcts(handler_ms, handler_cpu),
+            "typed_rank_ms": _pcts(typed_ms, typed_cpu), "torch_threads": torch.get_num_threads(),
             "backbone": service.backbone_name}
 
 
@@ -146,7 +168,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--skip-process", action="store_true", help="in-process timings only")
     args = parser.parse_args()
-    result: dict[str, object] = {"cpu_count": os.cpu_count()}
+    result: dict[str, object] = {"cpu_count": os.cpu_count(),
+                                 "load_avg_1min_before": round(os.getloadavg()[0], 2)}
     result.update(bench_in_process(args.runs, args.repeats))
     if not args.skip_process:
         result.update(bench_process(args.runs))
