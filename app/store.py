@@ -5,7 +5,8 @@ thread its own connection (Gradio runs handlers in worker threads; one `sqlite_u
 shared across threads is unsafe). Every write runs in a `BEGIN IMMEDIATE` transaction that is
 committed, with `synchronous=FULL`, before the call returns, so the UI may acknowledge a label
 only once it is durable. Nothing identifying is stored beyond the study ids: no IP addresses,
-no user agents. Error messages are plain sentences without file paths or SQL.
+no user agents. Error messages are plain sentences without file paths or SQL. The records and
+exceptions live in `app.records`, the migrations in `app.schema`; both are re-exported here.
 
 Example:
     >>> import pathlib, tempfile
@@ -29,12 +30,19 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from sqlite_utils import Database
+
+from app.records import (
+    CHOICES, REPEAT_SUFFIX, AttentionCheck, AttentionReport, Choice, DuplicateLabel,
+    InvalidChoice, InvalidInput, LabelRecord, Mode, ParticipantCount, ResumeState, SchemaTooNew,
+    SessionFinished, SessionRecord, ShownOrder, StoreError, UnknownSession,
+)
+from app.schema import MIGRATIONS, Migration
+from app.schema import SCHEMA_VERSION_TABLE as _SCHEMA_VERSION_TABLE
 
 __all__ = [
     "CHOICES", "DATA_DIR", "MIGRATIONS", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport",
@@ -44,11 +52,6 @@ __all__ = [
     "storage_is_persistent",
 ]
 
-Choice = Literal["A", "B", "tie", "skip"]
-Mode = Literal["active", "fixed"]  # query order: chosen by the model, or the pack's fixed order
-ShownOrder = Literal["AB", "BA"]  # "AB": the pair's first response is on side A; "BA": swapped
-CHOICES: tuple[str, ...] = get_args(Choice)
-REPEAT_SUFFIX = "#repeat"  # pair_id of an attention check's second showing: "<pair_id>#repeat"
 DATA_DIR = Path("/data")  # the persistent volume on a Hugging Face Space
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 50_000
@@ -56,184 +59,7 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
 _PRIVATE_KEYS = frozenset({"ip", "ip_address", "client_ip", "remote_addr", "host", "user_agent",
                            "useragent", "headers", "cookie", "cookies"})
 
-
-class StoreError(Exception):
-    """The store refused or could not do something; the message is a plain sentence."""
-
-
-class UnknownSession(StoreError):
-    """The session id is missing, malformed or forged."""
-
-
-class DuplicateLabel(StoreError):
-    """The pair already has a live label in this session."""
-
-
-class InvalidChoice(StoreError, ValueError):
-    """The choice is not one of A, B, tie, skip."""
-
-
-class InvalidInput(StoreError, ValueError):
-    """An argument is empty, too long, of the wrong kind or out of range."""
-
-
-class SessionFinished(StoreError):
-    """The session is finished and takes no more labels."""
-
-
-class SchemaTooNew(StoreError):
-    """The database was written by a newer version of the app."""
-
-
 _UNKNOWN_SESSION = "This session does not exist. Start a new session to continue."
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema step; `version` counts from 1 and the steps are applied in order."""
-
-    version: int
-    name: str
-    statements: tuple[str, ...]
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", (
-        """CREATE TABLE participants (
-            participant_id TEXT PRIMARY KEY, study_id TEXT, consented_at TEXT NOT NULL)""",
-        """CREATE TABLE sessions (
-            session_id TEXT PRIMARY KEY,
-            participant_id TEXT NOT NULL REFERENCES participants(participant_id),
-            study_id TEXT, external_session_id TEXT,
-            mode TEXT NOT NULL CHECK (mode IN ('active', 'fixed')),
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'finished')),
-            created_at TEXT NOT NULL, finished_at TEXT, completion_code TEXT)""",
-        "CREATE INDEX sessions_participant ON sessions(participant_id)",
-        """CREATE TABLE labels (
-            id INTEGER PRIMARY KEY,
-            session_id TEXT NOT NULL REFERENCES sessions(session_id),
-            pair_id TEXT NOT NULL, position INTEGER NOT NULL,
-            prompt TEXT NOT NULL, response_a TEXT NOT NULL, response_b TEXT NOT NULL,
-            shown_order TEXT NOT NULL CHECK (shown_order IN ('AB', 'BA')),
-            choice TEXT NOT NULL CHECK (choice IN ('A', 'B', 'tie', 'skip')),
-            seconds REAL CHECK (seconds IS NULL OR seconds >= 0),
-            created_at TEXT NOT NULL, undone_at TEXT)""",
-        # a pair has at most one live label per session; undone rows stay for the audit trail
-        """CREATE UNIQUE INDEX labels_live_pair ON labels(session_id, pair_id)
-            WHERE undone_at IS NULL""",
-        "CREATE INDEX labels_session_position ON labels(session_id, position)",
-        """CREATE TABLE rankings (
-            id INTEGER PRIMARY KEY,
-            session_id TEXT NOT NULL REFERENCES sessions(session_id), prompt TEXT NOT NULL,
-            candidates TEXT NOT NULL CHECK (json_valid(candidates)),
-            results TEXT NOT NULL CHECK (json_valid(results)), created_at TEXT NOT NULL)""",
-        """CREATE TABLE events (
-            id INTEGER PRIMARY KEY, session_id TEXT REFERENCES sessions(session_id),
-            kind TEXT NOT NULL, payload TEXT NOT NULL CHECK (json_valid(payload)),
-            created_at TEXT NOT NULL)""",
-        "CREATE INDEX events_session ON events(session_id)",
-    )),
-)
-_SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """One labelling session; `session_id` is a secret bearer token (256 random bits), so it
-    is left out of the repr (and of logs that print records)."""
-
-    session_id: str = field(repr=False)
-    participant_id: str
-    study_id: str | None
-    external_session_id: str | None
-    mode: Mode
-    status: Literal["open", "finished"]
-    created_at: str
-    finished_at: str | None
-    completion_code: str | None
-
-    @property
-    def finished(self) -> bool:
-        return self.status == "finished"
-
-
-@dataclass(frozen=True)
-class LabelRecord:
-    """One answer; `response_a`/`response_b` are the texts as SHOWN on sides A and B."""
-
-    id: int
-    session_id: str = field(repr=False)
-    pair_id: str
-    position: int
-    prompt: str
-    response_a: str
-    response_b: str
-    shown_order: ShownOrder
-    choice: Choice
-    seconds: float | None
-    created_at: str
-    undone_at: str | None
-
-    @property
-    def live(self) -> bool:
-        return self.undone_at is None
-
-    @property
-    def chosen(self) -> str | None:
-        """The preferred text, or None for a tie or a skip."""
-        return {"A": self.response_a, "B": self.response_b}.get(self.choice)
-
-    @property
-    def rejected(self) -> str | None:
-        return {"A": self.response_b, "B": self.response_a}.get(self.choice)
-
-
-@dataclass(frozen=True)
-class ResumeState:
-    """What the UI needs to continue a session: the session and its live labels in order."""
-
-    session: SessionRecord
-    labels: tuple[LabelRecord, ...]
-
-    @property
-    def n_labels(self) -> int:
-        return len(self.labels)
-
-    @property
-    def labelled_pair_ids(self) -> frozenset[str]:
-        return frozenset(label.pair_id for label in self.labels)
-
-
-@dataclass(frozen=True)
-class ParticipantCount:
-    participant_id: str
-    study_id: str | None
-    n_sessions: int
-    n_finished: int
-    n_labels: int  # live labels, attention repeats included
-
-
-@dataclass(frozen=True)
-class AttentionCheck:
-    """A pair shown twice in a session; `agree` is None when either answer is a skip."""
-
-    session_id: str
-    participant_id: str
-    pair_id: str
-    first: Choice
-    second: Choice
-    agree: bool | None
-
-
-@dataclass(frozen=True)
-class AttentionReport:
-    """`per_session`: True when all its checks agree, None when none could be judged."""
-
-    checks: tuple[AttentionCheck, ...]
-    per_session: Mapping[str, bool | None]
-    overall: float | None  # share of judged sessions that agree; None when none was judged
-    n_judged: int
 
 
 def default_db_path(environ: Mapping[str, str] | None = None, data_dir: Path = DATA_DIR) -> Path:

@@ -1,0 +1,151 @@
+"""The store's records and exceptions: plain frozen dataclasses and small error classes.
+
+Re-exported by ``app.store``; import them from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+__all__ = [
+    "CHOICES", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport", "Choice", "DuplicateLabel",
+    "InvalidChoice", "InvalidInput", "LabelRecord", "Mode", "ParticipantCount", "ResumeState",
+    "SchemaTooNew", "SessionFinished", "SessionRecord", "ShownOrder", "StoreError",
+    "UnknownSession",
+]
+
+Choice = Literal["A", "B", "tie", "skip"]
+Mode = Literal["active", "fixed"]  # query order: chosen by the model, or the pack's fixed order
+ShownOrder = Literal["AB", "BA"]  # "AB": the pair's first response is on side A; "BA": swapped
+CHOICES: tuple[str, ...] = get_args(Choice)
+REPEAT_SUFFIX = "#repeat"  # pair_id of an attention check's second showing: "<pair_id>#repeat"
+
+
+class StoreError(Exception):
+    """The store refused or could not do something; the message is a plain sentence."""
+
+
+class UnknownSession(StoreError):
+    """The session id is missing, malformed or forged."""
+
+
+class DuplicateLabel(StoreError):
+    """The pair already has a live label in this session."""
+
+
+class InvalidChoice(StoreError, ValueError):
+    """The choice is not one of A, B, tie, skip."""
+
+
+class InvalidInput(StoreError, ValueError):
+    """An argument is empty, too long, of the wrong kind or out of range."""
+
+
+class SessionFinished(StoreError):
+    """The session is finished and takes no more labels."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of the app."""
+
+
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One labelling session; `session_id` is a secret bearer token (256 random bits), so it
+    is left out of the repr (and of logs that print records)."""
+
+    session_id: str = field(repr=False)
+    participant_id: str
+    study_id: str | None
+    external_session_id: str | None
+    mode: Mode
+    status: Literal["open", "finished"]
+    created_at: str
+    finished_at: str | None
+    completion_code: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One answer; `response_a`/`response_b` are the texts as SHOWN on sides A and B."""
+
+    id: int
+    session_id: str = field(repr=False)
+    pair_id: str
+    position: int
+    prompt: str
+    response_a: str
+    response_b: str
+    shown_order: ShownOrder
+    choice: Choice
+    seconds: float | None
+    created_at: str
+    undone_at: str | None
+
+    @property
+    def live(self) -> bool:
+        return self.undone_at is None
+
+    @property
+    def chosen(self) -> str | None:
+        """The preferred text, or None for a tie or a skip."""
+        return {"A": self.response_a, "B": self.response_b}.get(self.choice)
+
+    @property
+    def rejected(self) -> str | None:
+        return {"A": self.response_b, "B": self.response_a}.get(self.choice)
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    """What the UI needs to continue a session: the session and its live labels in order."""
+
+    session: SessionRecord
+    labels: tuple[LabelRecord, ...]
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.labels)
+
+    @property
+    def labelled_pair_ids(self) -> frozenset[str]:
+        return frozenset(label.pair_id for label in self.labels)
+
+
+@dataclass(frozen=True)
+class ParticipantCount:
+    participant_id: str
+    study_id: str | None
+    n_sessions: int
+    n_finished: int
+    n_labels: int  # live labels, attention repeats included
+
+
+@dataclass(frozen=True)
+class AttentionCheck:
+    """A pair shown twice in a session; `agree` is None when either answer is a skip."""
+
+    session_id: str
+    participant_id: str
+    pair_id: str
+    first: Choice
+    second: Choice
+    agree: bool | None
+
+
+@dataclass(frozen=True)
+class AttentionReport:
+    """`per_session`: True when all its checks agree, None when none could be judged."""
+
+    checks: tuple[AttentionCheck, ...]
+    per_session: Mapping[str, bool | None]
+    overall: float | None  # share of judged sessions that agree; None when none was judged
+    n_judged: int
