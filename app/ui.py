@@ -362,19 +362,19 @@ def _join(item: dict[str, Any]) -> str:
 
 def _admin_tab(store: Store, settings: Settings) -> None:
     with gr.Tab("Study owner", id="admin-tab"):
-        token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+        token_box = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
         with gr.Row():
             export_btn = gr.Button("Export labels (JSONL, CSV, TRL)", elem_id="admin-export")
             stats_btn = gr.Button("Counts and attention checks", elem_id="admin-stats")
         files = gr.File(label="Exports", file_count="multiple", elem_id="admin-files")
         stats = gr.JSON(label="Study statistics", elem_id="admin-json")
 
-        def export(tok: str) -> list[str]:
+        def export(token: str) -> list[str]:
             folder = tempfile.mkdtemp(prefix="spl-export-")
-            return [str(p) for p in _guard(h.admin_export, store, settings, tok, folder)]
+            return [str(p) for p in _guard(h.admin_export, store, settings, token, folder)]
 
-        def statistics(tok: str) -> dict:
-            return _guard(h.admin_stats, store, settings, tok)
+        def statistics(token: str) -> dict:
+            return _guard(h.admin_stats, store, settings, token)
 
-        export_btn.click(export, token, files, api_name="admin_export", concurrency_limit=1)
-        stats_btn.click(statistics, token, stats, api_name="admin_stats", concurrency_limit=2)
+        export_btn.click(export, token_box, files, api_name="admin_export", concurrency_limit=1)
+        stats_btn.click(statistics, token_box, stats, api_name="admin_stats", concurrency_limit=2)
