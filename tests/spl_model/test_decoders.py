@@ -1,0 +1,59 @@
+"""Reward decoders (SPL.md section 4): FiLM's bounded modulation and the split first layer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from spl_model.decoders import ConcatDecoder, FiLMDecoder, SplitInputLinear
+
+
+@pytest.mark.parametrize("z_scale", [1.0, 1e3, 1e6])
+def test_film_modulation_stays_bounded_even_for_huge_z(z_scale):
+    torch.manual_seed(0)
+    decoder = FiLMDecoder(embed_dim=6, z_dim=4, hidden_dim=8)
+    z = z_scale * torch.randn(16, 4)
+    gamma, beta = decoder.modulation(z)
+    assert gamma.shape == beta.shape == (16, 8)  # [B, H]
+    # (0.5, 1.5) and (-0.5, 0.5); tanh rounds to exactly +-1 in float32 once saturated
+    assert gamma.min() >= 0.5 and gamma.max() <= 1.5
+    assert beta.min() >= -0.5 and beta.max() <= 0.5
+    if z_scale == 1.0:
+        assert gamma.min() > 0.5 and gamma.max() < 1.5 and beta.abs().max() < 0.5
+    rewards = decoder(torch.randn(16, 3, 6), z)
+    assert rewards.shape == (16, 3) and torch.isfinite(rewards).all()
+
+
+def test_film_rewards_follow_the_equations():
+    """r = w_o . LReLU(gamma * h + beta) + b_o with h = LReLU(W2 LReLU(W1 [x; z]))."""
+    torch.manual_seed(0)
+    decoder = FiLMDecoder(embed_dim=6, z_dim=4, hidden_dim=8)
+    x, z = torch.randn(2, 3, 6), torch.randn(2, 4)
+    lrelu = nn.LeakyReLU(0.2)
+    xz = torch.cat([x, z[:, None].expand(2, 3, 4)], dim=-1)  # [B, N, D + Z]
+    h = lrelu(decoder.second(lrelu(nn.functional.linear(xz, decoder.first.weight, decoder.first.bias))))
+    gamma, beta = decoder.modulation(z)
+    expected = decoder.out(lrelu(gamma[:, None] * h + beta[:, None])).squeeze(-1)
+    torch.testing.assert_close(decoder(x, z), expected)
+
+
+@pytest.mark.parametrize("z_dim", [0, 4])
+def test_split_input_linear_equals_linear_on_the_concatenation(z_dim):
+    torch.manual_seed(0)
+    split = SplitInputLinear(x_dim=6, z_dim=z_dim, out_dim=5)
+    plain = nn.Linear(6 + z_dim, 5)
+    plain.load_state_dict(split.state_dict())
+    x, z = torch.randn(3, 7, 6), torch.randn(3, z_dim)  # x per response, z per user
+    concatenated = torch.cat([x, z[:, None].expand(3, 7, z_dim)], dim=-1)  # [B, N, D + Z]
+    torch.testing.assert_close(split(x, z), plain(concatenated))
+
+
+def test_concat_decoder_without_z_is_a_plain_mlp_on_x():
+    """BTL: with Z = 0 every user gets the same rewards."""
+    torch.manual_seed(0)
+    decoder = ConcatDecoder(embed_dim=6, z_dim=0, hidden_dim=8)
+    x = torch.randn(1, 5, 6).expand(3, 5, 6)
+    rewards = decoder(x, torch.zeros(3, 0))
+    assert rewards.shape == (3, 5)
+    torch.testing.assert_close(rewards, rewards[:1].expand(3, 5))

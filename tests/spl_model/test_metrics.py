@@ -1,0 +1,71 @@
+"""Evaluation metrics (SPL.md section 6) on margins small enough to count by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from spl_model import accuracy, active_units, per_group_accuracy, swap_flip_rate
+
+
+def test_accuracy_counts_ties_as_errors():
+    assert accuracy(torch.tensor([2.0, 0.0, -1.0, 0.5])) == 0.5  # the 0.0 tie is wrong
+
+
+def test_accuracy_with_a_mask_counts_real_pairs_only():
+    margins = torch.tensor([[1.0, -1.0, 3.0], [-2.0, 5.0, 5.0]])
+    mask = torch.tensor([[True, True, False], [True, True, False]])
+    assert accuracy(margins, mask) == 0.5
+    assert math.isnan(accuracy(margins, torch.zeros_like(mask))), "no real pair: undefined"
+    assert math.isnan(accuracy(torch.zeros(0)))
+
+
+def test_active_units_count_share_and_threshold():
+    g = torch.Generator().manual_seed(0)
+    vectors = torch.stack(
+        [
+            torch.zeros(200),  # constant: inactive
+            0.01 * torch.randn(200, generator=g),  # variance 1e-4: inactive at 0.005
+            torch.randn(200, generator=g),  # variance ~1: active
+            torch.tensor([-0.25, 0.25]).repeat(100),  # variance exactly 0.0625 (population)
+        ],
+        dim=1,
+    )  # [N, Z] = [200, 4]
+    au = active_units(vectors, threshold=0.005)
+    assert (au.count, au.share, au.threshold) == (2, 0.5, 0.005)  # the last two
+    torch.testing.assert_close(au.variances, vectors.var(dim=0, unbiased=False))
+    assert active_units(vectors, threshold=0.0625).count == 1, "strictly above the threshold"
+    assert active_units(vectors).threshold == 0.005, "the SPL release's default"
+
+
+def test_a_constant_latent_has_no_active_units():
+    au = active_units(torch.full((50, 8), 0.3))
+    assert au.count == 0 and au.share == 0.0
+
+
+def test_active_units_edge_cases():
+    assert active_units(torch.zeros(10, 0)).count == 0  # BTL: no latent
+    with pytest.raises(ValueError, match=r"\[N, Z\], got shape \(10,\)"):
+        active_units(torch.zeros(10))
+
+
+def test_per_group_accuracy_sorted_by_group():
+    margins = torch.tensor([1.0, -1.0, 0.0, 2.0, 3.0])
+    groups = ["helpful", "honest", "honest", "helpful", "honest"]
+    result = per_group_accuracy(margins, groups)
+    assert result == {"helpful": 1.0, "honest": pytest.approx(1 / 3)}
+    assert list(result) == ["helpful", "honest"]
+    with pytest.raises(ValueError, match="N group labels"):
+        per_group_accuracy(margins, groups[:2])
+
+
+def test_swap_flip_rate():
+    margins = torch.tensor([1.0, 1.0, -1.0, -1.0])
+    swapped = torch.tensor([-1.0, 2.0, 1.0, -3.0])
+    assert swap_flip_rate(margins, swapped) == 0.5
+    assert swap_flip_rate(margins, -margins) == 1.0
+    assert swap_flip_rate(torch.tensor([0.0]), torch.tensor([-1.0])) == 0.0, "a tie reads as 'not chosen'"
+    with pytest.raises(ValueError, match="same shape"):
+        swap_flip_rate(margins, swapped[:2])
