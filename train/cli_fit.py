@@ -72,7 +72,7 @@ def fit(data_dir: Path, cache_dir: Path, out: Path, kind: str, overwrite: bool, 
 
             tuned = load_backbone(backbone, device=device, quantize=quantize, max_length=max_length)  # type: ignore[arg-type]
             tuned.add_lora(fit_cfg.lora_r, fit_cfg.lora_alpha, fit_cfg.lora_dropout)
-        report = run_fit(data, out, model_cfg, fit_cfg, progress=not quiet, tuned_backbone=tuned)
+        report = run_fit(data, out, model_cfg, fit_cfg, progress=not quiet, tuned_backbone=tuned).report
     except (ValueError, DatasetError, CheckpointError, ResumeMismatch, OSError) as err:
         raise click.ClickException(str(err)) from err
     if report:

@@ -23,7 +23,7 @@ from train.batching import EncodedSplit, encode_split, split_texts
 from train.data.schema import Dataset, load_dataset
 from train.resume import clear_progress, load_progress, save_progress
 
-__all__ = ["FitConfig", "PreparedData", "fit", "prepare_data"]
+__all__ = ["FitConfig", "FitResult", "PreparedData", "fit", "prepare_data"]
 
 MODEL_FIELDS = ("latent_dim", "hidden_dim", "n_flows", "beta", "guide_weight", "eta",
                 "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film")
@@ -64,6 +64,14 @@ class PreparedData:
     embeddings: torch.Tensor
     splits: dict[str, EncodedSplit]
     backbone: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What ``fit`` returns on every process: the trained model and (main process) the report."""
+
+    model: RewardModel
+    report: dict[str, Any]
 
 
 def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "minilm",
@@ -129,8 +137,8 @@ def fit(
     fit_cfg: FitConfig,
     progress: bool = True,
     tuned_backbone: Any = None,
-) -> dict[str, Any]:
-    """Train ``model_cfg`` on ``data`` and write the run folder ``out``; returns the report.
+) -> FitResult:
+    """Train ``model_cfg`` on ``data`` and write the run folder ``out`` (main process).
 
     Resumes from ``out/resume/`` when a previous run with the same settings was interrupted.
     ``tuned_backbone`` (LoRA mode) is a backbone with LoRA adapters whose ``forward_embed``
@@ -152,7 +160,9 @@ def fit(
     fused = accelerator.device.type == "cpu" or accelerator.device.type == "cuda"
     optimizer = torch.optim.AdamW(params, lr=fit_cfg.lr, weight_decay=fit_cfg.weight_decay, fused=fused)
     train = data.splits["train"]
-    per_epoch = max(len(train) // fit_cfg.batch_size, 1)
+    world, rank = accelerator.num_processes, accelerator.process_index
+    global_batch = fit_cfg.batch_size * world  # each process takes batch_size rows of it
+    per_epoch = len(_epoch_batches(len(train), global_batch, fit_cfg.seed, 0))
     total = fit_cfg.max_steps or math.ceil(per_epoch * fit_cfg.epochs)
     settings = {"model": model_cfg.to_dict(), "fit": dataclasses.asdict(fit_cfg), "total_steps": total}
     start_step, history, seconds = load_progress(out, settings, model, optimizer)
@@ -162,14 +172,13 @@ def fit(
     embeddings = data.embeddings.to(accelerator.device)
     eval_split = data.splits.get("test")
 
-    world, rank = accelerator.num_processes, accelerator.process_index
     bar = tqdm(total=total, initial=start_step, desc=f"fit {model_cfg.kind}", unit="step",
                disable=not (progress and accelerator.is_main_process))
     started = time.perf_counter() - seconds
     step = start_step
     while step < total:
         epoch, offset = divmod(step, per_epoch)
-        for rows in _epoch_batches(len(train), fit_cfg.batch_size * world, fit_cfg.seed, epoch)[offset:]:
+        for rows in _epoch_batches(len(train), global_batch, fit_cfg.seed, epoch)[offset:]:
             if step >= total:
                 break
             rows = rows[rank::world]  # each process its share of the global batch
@@ -206,7 +215,7 @@ def fit(
             save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
         report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone)
         clear_progress(out)
-    return report
+    return FitResult(raw, report)
 
 
 def _retarget(batch: Any, backbone: Any, texts: list[str], split: EncodedSplit, rows: torch.Tensor) -> Any:

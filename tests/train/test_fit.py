@@ -36,7 +36,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory):
 def test_fit_writes_a_complete_run_folder(prepared, kind: str, tmp_path: Path) -> None:
     _, data = prepared
     cfg = model_config(kind, 384, data, SMALL)
-    report = fit(data, tmp_path / kind, cfg, FitConfig(max_steps=6, batch_size=16, eval_every=3), progress=False)
+    report = fit(data, tmp_path / kind, cfg, FitConfig(max_steps=6, batch_size=16, eval_every=3), progress=False).report
     run = tmp_path / kind
     assert REPORT_KEYS <= set(report)
     assert json.loads((run / "report.json").read_text()) == report
