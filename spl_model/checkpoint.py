@@ -94,18 +94,26 @@ def read_run_config(folder: str | Path) -> dict[str, Any]:
     return config
 
 
+def _refuse_pickles(folder: Path) -> None:
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if pickles:
+        raise CheckpointError(
+            f"{folder} holds {pickles} but no {WEIGHTS_FILE}: pickle checkpoints are refused "
+            "(they can run code when loaded). Convert the weights to safetensors."
+        )
+
+
 def _read_weights(folder: Path, expected_sha256: str | None) -> dict[str, torch.Tensor]:
     path = folder / WEIGHTS_FILE
     if not path.is_file():
-        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
-        if pickles:
-            raise CheckpointError(
-                f"{folder} holds {pickles} but no {WEIGHTS_FILE}: pickle checkpoints are refused "
-                "(they can run code when loaded). Convert the weights to safetensors."
-            )
+        _refuse_pickles(folder)
         raise CheckpointError(f"{path} is missing; the run folder is incomplete.")
     blob = path.read_bytes()
-    if blob[:1] == b"\x80" or blob[:4] == b"PK\x03\x04":
+    # A safetensors file is an 8-byte little-endian header length, then a JSON header. Only
+    # when that is absent do we look for pickle / zip signatures (a header length may well
+    # start with byte 0x80, so that byte alone proves nothing).
+    looks_safetensors = len(blob) >= 9 and blob[8:9] == b"{"
+    if not looks_safetensors and (blob[:1] == b"\x80" or blob[:4] == b"PK\x03\x04"):
         raise CheckpointError(
             f"{path} is a pickle / torch.save archive, not safetensors; pickle checkpoints are "
             "refused (they can run code when loaded). Re-save with spl_model.save_model."
@@ -151,6 +159,8 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> Reward
     NaN / infinite weights.
     """
     folder = Path(folder)
+    if folder.is_dir() and not (folder / WEIGHTS_FILE).exists():
+        _refuse_pickles(folder)
     config = read_run_config(folder)
     try:
         cfg = ModelConfig.from_dict(config["model"])

@@ -94,7 +94,7 @@ def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "m
     embeddings = cache.get(texts)  # [U, D] float32
     ids = {t: i for i, t in enumerate(texts)}
     splits = {s: encode_split(dataset, s, ids) for s in names}
-    return PreparedData(dataset, texts, embeddings, splits, spec.identity())
+    return PreparedData(dataset, texts, embeddings, splits, {"name": spec.name, **spec.identity()})
 
 
 def _schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int, step: int) -> torch.optim.lr_scheduler.LambdaLR:

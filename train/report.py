@@ -56,7 +56,7 @@ def write_report(out: Path, model: RewardModel, data: Any, history: list[dict[st
     fields, results = evaluate_run(model, data, backbone)
     report = {
         **fields,
-        "backbone": data.backbone.get("backbone", data.backbone),
+        "backbone": data.backbone.get("name"),
         "dataset": data.dataset.card.get("name"),
         "train_seconds": round(train_seconds, 2),
         "seed": seed,

@@ -34,7 +34,8 @@ def load_run(folder: str | Path, device: str | None = None, load_lora: bool = Tr
     model = load_model(folder)
     config = read_run_config(folder)
     identity = config.get("backbone") or {"backbone": "minilm"}
-    spec = resolve_spec(identity.get("backbone", "minilm"), quantize=identity.get("quantize", "none"),
+    name = identity.get("name") or identity.get("backbone", "minilm")  # name: loadable id or path
+    spec = resolve_spec(name, quantize=identity.get("quantize", "none"),
                         max_length=identity.get("max_length"))
     report_path = folder / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
