@@ -27,3 +27,30 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The demo's checkpoints: synthetic data -> embed -> SPL, VPL, BTL (+ oracle for the report)
+# -> assets/. Every step is resumable; re-running skips what is finished.
+DEMO_DATA := datasets/synthetic
+DEMO_CACHE := cache
+DEMO_RUNS := runs/demo
+DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2
+DEMO_FIT := --epochs 8 --lr 1e-3 --eval-every 125 --batch-size 64
+
+train-demo: setup
+	test -f $(DEMO_DATA)/dataset.json || $(PY) -m train data synthetic --out $(DEMO_DATA)
+	$(PY) -m train embed --data $(DEMO_DATA) --cache $(DEMO_CACHE)
+	for kind in spl vpl btl oracle; do \
+	  test -f $(DEMO_RUNS)/$$kind/report.json || \
+	  $(PY) -m train fit --data $(DEMO_DATA) --cache $(DEMO_CACHE) --model $$kind \
+	    $(DEMO_MODEL) $(DEMO_FIT) --out $(DEMO_RUNS)/$$kind || exit 1; \
+	done
+	rm -rf assets/runs && mkdir -p assets/runs/oracle
+	for kind in spl vpl btl; do \
+	  mkdir -p assets/runs/$$kind && \
+	  cp -r $(DEMO_RUNS)/$$kind/model.safetensors $(DEMO_RUNS)/$$kind/config.json \
+	    $(DEMO_RUNS)/$$kind/report.json $(DEMO_RUNS)/$$kind/history.json $(DEMO_RUNS)/$$kind/plots \
+	    assets/runs/$$kind/ && \
+	  (test ! -f $(DEMO_RUNS)/$$kind/latent_map.json || cp $(DEMO_RUNS)/$$kind/latent_map.json assets/runs/$$kind/); \
+	done
+	cp -r $(DEMO_RUNS)/oracle/report.json $(DEMO_RUNS)/oracle/plots assets/runs/oracle/
+	$(PY) -m app.demo_pack --data $(DEMO_DATA) --out assets/
