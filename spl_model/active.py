@@ -1,0 +1,240 @@
+"""Active querying: which pair to ask a user next (BALD), and when to stop asking.
+
+Query selection [1]: for a candidate pair (a, b) and posterior samples ``z_s ~ q(z | D_h)``,
+``s = 1..S``, let ``p_s = sigmoid(r(a, z_s) - r(b, z_s))`` be each sample's probability that
+``a`` is preferred. The expected information gain about the user's latent from the answer is
+estimated by BALD (Bayesian Active Learning by Disagreement, Houlsby et al. 2011, eq. 3)::
+
+    I(y; z | a, b, D_h) ~= H[ mean_s p_s ] - mean_s H[p_s],     H[p] = -p ln p - (1-p) ln(1-p)
+
+in nats, in [0, ln 2]. It is high when the samples are each confident but *disagree* (the
+answer would rule some of them out) and zero when every sample predicts the same outcome,
+however uncertain that outcome is (an answer that is a coin flip for everyone teaches
+nothing). The next query is the pool pair with the highest score among those not yet asked.
+
+Stopping signal: ``top_stability`` is the probability, under the posterior, that the response
+ranked first with the posterior's point latent (eval-mode ``posterior(...).z``: the base mean
+pushed through the flow) stays first, estimated as the share of S samples under which it does.
+Near 1 more labels are unlikely to change the user's top pick; the app suggests finishing at
+``STOP_AT`` = 0.9.
+
+Empty context (no labels yet): the encoder needs at least one pair, so a user whose mask row
+is all False gets samples from the prior N(0, I) used as ``z`` directly (pushed through no
+encoder and no flow), and the point latent 0; this is what the KL term pulls the posterior
+towards, and what the app shows before the first answer.
+
+Dimensions (see :mod:`spl_model`): B users, C context pairs, P pool pairs, N candidates,
+S posterior samples, D embedding width, Z latent width. Pools and candidates may be shared by
+every user (``[P, D]``) or given per user (``[B, P, D]``).
+
+References:
+    [1] N. Houlsby, F. Huszar, Z. Ghahramani, M. Lengyel. Bayesian Active Learning for
+        Classification and Preference Learning. arXiv:1112.5745, 2011.
+
+Example:
+    >>> from spl_model import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(kind="spl", embed_dim=8, latent_dim=4, hidden_dim=16))
+    >>> model = model.eval()
+    >>> context = (torch.randn(1, 2, 8), torch.randn(1, 2, 8), torch.ones(1, 2, dtype=torch.bool))
+    >>> pool_a, pool_b = torch.randn(5, 8), torch.randn(5, 8)
+    >>> choice = select_query(model, context, pool_a, pool_b, n_samples=16, seed=0)
+    >>> choice.scores.shape, choice.best.shape
+    (torch.Size([1, 5]), torch.Size([1]))
+    >>> top_stability(model, context, torch.randn(4, 8), n=16, seed=0).shape
+    torch.Size([1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from spl_model.errors import ShapeError
+from spl_model.models import RewardModel
+
+__all__ = [
+    "STOP_AT",
+    "Context",
+    "QueryChoice",
+    "bald_scores",
+    "posterior_samples",
+    "select_query",
+    "top_stability",
+]
+
+STOP_AT = 0.9  # top_stability at or above which the app suggests finishing
+
+# the labels so far: (ctx_chosen [B, C, D], ctx_rejected [B, C, D], mask [B, C] bool)
+Context = tuple[Tensor, Tensor, Tensor]
+
+
+class QueryChoice(NamedTuple):
+    """The selector's answer for B users.
+
+    Attributes:
+        scores: ``[B, P]`` BALD information gain in nats; ``-inf`` where the pair was asked.
+        best: ``[B]`` long, index of the highest-scoring pair not asked yet; ``-1`` when every
+            pair was asked.
+        p_first: ``[B, S, P]`` each sample's probability that the pair's first side wins.
+    """
+
+    scores: Tensor
+    best: Tensor
+    p_first: Tensor
+
+
+@contextmanager
+def _seeded(seed: int | None) -> Iterator[None]:
+    """Fork the global CPU RNG and seed it (``sample_z`` draws from it); a no-op for None.
+
+    Forking restores the caller's RNG state afterwards, but threads share the global RNG:
+    callers running this from several threads must serialise the calls to stay deterministic.
+    """
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _check_context(model: RewardModel, context: Context) -> tuple[Tensor, Tensor, Tensor]:
+    if not isinstance(context, (tuple, list)) or len(context) != 3:
+        raise ShapeError("context must be a tuple (ctx_chosen [B, C, D], ctx_rejected [B, C, D], "
+                         f"mask [B, C]); got {type(context).__name__} of length "
+                         f"{len(context) if isinstance(context, (tuple, list)) else '?'}.")
+    chosen, rejected, mask = context
+    D = model.cfg.embed_dim
+    if chosen.ndim != 3 or chosen.shape[-1] != D or rejected.shape != chosen.shape:
+        raise ShapeError(f"ctx_chosen and ctx_rejected must both have shape [B, C, {D}]; got "
+                         f"{list(chosen.shape)} and {list(rejected.shape)}.")
+    if mask.dtype != torch.bool or tuple(mask.shape) != tuple(chosen.shape[:2]):
+        raise ShapeError(f"mask must be a bool tensor of shape {list(chosen.shape[:2])}; got "
+                         f"{mask.dtype} {list(mask.shape)}.")
+    return chosen, rejected, mask
+
+
+def _per_user(name: str, x: Tensor, B: int, D: int) -> Tensor:
+    """``[K, D]`` (shared) or ``[B, K, D]`` -> ``[B, K, D]``."""
+    if x.ndim == 2 and x.shape[1] == D:
+        return x[None].expand(B, -1, -1)
+    if x.ndim == 3 and x.shape[0] == B and x.shape[2] == D:
+        return x
+    raise ShapeError(f"{name} must have shape [P, {D}] (shared) or [{B}, P, {D}] (per user); "
+                     f"got {list(x.shape)}.")
+
+
+def posterior_samples(model: RewardModel, context: Context, n: int,
+                      seed: int | None = None) -> Tensor:
+    """``n`` latent samples per user ``[B, n, Z]``: ``model.sample_z`` for users with labels,
+    the prior N(0, I) for users whose mask row is all False (see the module docstring).
+
+    ``seed`` makes the draw reproducible (it forks and seeds torch's global CPU RNG).
+    """
+    chosen, rejected, mask = _check_context(model, context)
+    B, Z = chosen.shape[0], model.cfg.z_dim
+    has = mask.any(dim=1)  # [B]
+    with _seeded(seed):
+        out = torch.randn(B, n, Z, device=chosen.device)  # [B, n, Z] prior for empty rows
+        if bool(has.any()):
+            out[has] = model.sample_z(chosen[has], rejected[has], mask[has], n).to(out.dtype)
+    return out
+
+
+def _point(model: RewardModel, context: Context) -> Tensor:
+    """The point latent ``[B, Z]``: eval-mode ``posterior(...).z``, 0 for empty rows."""
+    chosen, rejected, mask = context
+    has = mask.any(dim=1)  # [B]
+    out = chosen.new_zeros(chosen.shape[0], model.cfg.z_dim, dtype=torch.float32)  # [B, Z]
+    if bool(has.any()):
+        out[has] = model.posterior(chosen[has], rejected[has], mask[has]).z.float()
+    return out
+
+
+def _sample_rewards(model: RewardModel, x: Tensor, z: Tensor) -> Tensor:
+    """Rewards of ``x [B, N, D]`` under every sample ``z [B, S, Z]`` in ONE decoder call:
+    ``[B, S, N]``."""
+    B, S, Z = z.shape
+    N, D = x.shape[1], x.shape[2]
+    xs = x[:, None].expand(B, S, N, D).reshape(B * S, N, D)  # [B*S, N, D]
+    return model.reward(xs, z.reshape(B * S, Z)).view(B, S, N)
+
+
+def bald_scores(p_first: Tensor) -> Tensor:
+    """BALD ``H[mean_s p_s] - mean_s H[p_s]`` in nats: ``p_first [..., S, P]`` -> ``[..., P]``.
+
+    Example:
+        >>> bald_scores(torch.tensor([[0.99, 0.5], [0.01, 0.5]]))  # samples disagree | agree
+        tensor([0.6371, 0.0000])
+    """
+
+    def entropy(p: Tensor) -> Tensor:
+        return torch.special.entr(p) + torch.special.entr(1 - p)
+
+    gain = entropy(p_first.mean(dim=-2)) - entropy(p_first).mean(dim=-2)
+    return gain.clamp_min(0.0)  # >= 0 by Jensen; clamp float round-off
+
+
+@torch.no_grad()
+def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: Tensor,
+                 asked: Tensor | None = None, n_samples: int = 32,
+                 seed: int | None = None) -> QueryChoice:
+    """Score every pool pair by BALD and pick the best one not asked yet.
+
+    Args:
+        model: a latent model in eval mode (BTL has no latent: every score is 0).
+        context: the labels so far, ``(ctx_chosen [B, C, D], ctx_rejected [B, C, D],
+            mask [B, C])``; ``C`` may be 0, and all-False rows use the prior.
+        pool_a, pool_b: ``[P, D]`` or ``[B, P, D]`` the two sides of each candidate pair.
+        asked: ``[P]`` or ``[B, P]`` bool, True for pairs already asked (excluded).
+        n_samples: S posterior samples per user.
+        seed: makes the samples reproducible (see :func:`posterior_samples`).
+    Returns:
+        :class:`QueryChoice` (scores ``[B, P]``, best ``[B]``, p_first ``[B, S, P]``).
+    """
+    chosen, _, _ = _check_context(model, context)
+    B, D = chosen.shape[0], model.cfg.embed_dim
+    a, b = _per_user("pool_a", pool_a, B, D), _per_user("pool_b", pool_b, B, D)  # [B, P, D]
+    if a.shape != b.shape:
+        raise ShapeError(f"pool_a and pool_b must have the same shape; got {list(pool_a.shape)} "
+                         f"and {list(pool_b.shape)}.")
+    P = a.shape[1]
+    excluded = torch.zeros(B, P, dtype=torch.bool, device=a.device) if asked is None else asked
+    if excluded.dtype != torch.bool or excluded.shape[-1] != P or excluded.ndim not in (1, 2):
+        raise ShapeError(f"asked must be a bool tensor of shape [{P}] or [{B}, {P}]; got "
+                         f"{excluded.dtype} {list(excluded.shape)}.")
+    excluded = excluded.expand(B, P)
+    z = posterior_samples(model, context, n_samples, seed)  # [B, S, Z]
+    rewards = _sample_rewards(model, torch.cat([a, b], dim=1), z)  # [B, S, 2P]
+    p_first = torch.sigmoid(rewards[..., :P] - rewards[..., P:])  # [B, S, P]
+    scores = bald_scores(p_first).masked_fill(excluded, float("-inf"))  # [B, P]
+    best = scores.argmax(dim=1)  # [B]
+    best = torch.where(excluded.all(dim=1), torch.full_like(best, -1), best)
+    return QueryChoice(scores, best, p_first)
+
+
+@torch.no_grad()
+def top_stability(model: RewardModel, context: Context, candidates_emb: Tensor, n: int = 32,
+                  seed: int | None = None) -> Tensor:
+    """Probability that the top candidate (by the point latent) stays on top: ``[B]`` in [0, 1].
+
+    Args:
+        model: a latent model in eval mode.
+        context: the labels so far (as in :func:`select_query`).
+        candidates_emb: ``[N, D]`` or ``[B, N, D]`` responses to one prompt.
+        n: S posterior samples.
+        seed: makes the samples reproducible.
+    Returns:
+        ``[B]``: the share of samples whose best candidate is the point latent's best.
+    """
+    chosen, _, _ = _check_context(model, context)
+    B, D = chosen.shape[0], model.cfg.embed_dim
+    x = _per_user("candidates_emb", candidates_emb, B, D)  # [B, N, D]
+    top = model.reward(x, _point(model, context)).argmax(dim=1)  # [B]
+    z = posterior_samples(model, context, n, seed)  # [B, S, Z]
+    sampled = _sample_rewards(model, x, z).argmax(dim=2)  # [B, S]
+    return (sampled == top[:, None]).float().mean(dim=1)

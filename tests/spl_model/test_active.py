@@ -1,0 +1,157 @@
+"""The active-query selector (BALD) and the stopping signal, on tiny models and hand-built cases."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from conftest import D, Z, random_context, tiny_model
+from spl_model import ModelConfig, ShapeError, build_model
+from spl_model.active import (
+    QueryChoice,
+    bald_scores,
+    posterior_samples,
+    select_query,
+    top_stability,
+)
+
+
+class LinearReward(nn.Module):
+    """r(x, z) = x[..., :2] . z: a decoder whose sign flips we control exactly."""
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return (x[..., :2] * z[:, None, :2]).sum(-1)
+
+
+def linear_model() -> torch.nn.Module:
+    """A model with Z = 2 whose reward is ``x[:2] . z`` (posterior samples are controlled by
+    patching ``sample_z``)."""
+    model = build_model(ModelConfig(kind="spl", embed_dim=D, latent_dim=2, hidden_dim=8)).eval()
+    model.decoder = LinearReward()
+    return model
+
+
+def one_user_context(C: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return torch.randn(1, C, D), torch.randn(1, C, D), torch.ones(1, C, dtype=torch.bool)
+
+
+def test_bald_by_hand() -> None:
+    p = torch.tensor([[0.9, 0.5, 0.9], [0.1, 0.5, 0.9]])  # [S=2, P=3]
+    h = lambda q: -q * math.log(q) - (1 - q) * math.log(1 - q)  # noqa: E731
+    expected = [h(0.5) - h(0.9), 0.0, 0.0]
+    assert torch.allclose(bald_scores(p), torch.tensor(expected), atol=1e-6)
+    assert bald_scores(torch.tensor([[0.0, 1.0], [1.0, 1.0]]))[0] == pytest.approx(math.log(2))
+
+
+def test_prefers_the_pair_the_samples_disagree_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    # half the samples have z = (+3, 0), half (-3, 0): they disagree on attribute 0 only
+    z = torch.tensor([[3.0, 0.0], [-3.0, 0.0]]).repeat(8, 1)[None]  # [1, 16, 2]
+    monkeypatch.setattr(model, "sample_z", lambda c, r, m, n: z[:, :n])
+    pool_a, pool_b = torch.zeros(3, D), torch.zeros(3, D)
+    pool_a[0, 1], pool_b[0, 1] = 1.0, -1.0  # differs on attribute 1: every sample predicts a tie
+    pool_a[1, 0], pool_b[1, 0] = 1.0, -1.0  # differs on attribute 0: the samples disagree
+    pool_a[2, 0], pool_b[2, 0] = 0.1, -0.1  # the same direction, weaker
+    choice = select_query(model, one_user_context(), pool_a, pool_b, n_samples=16)
+    assert isinstance(choice, QueryChoice)
+    assert choice.best.tolist() == [1]
+    assert choice.scores[0, 0] == pytest.approx(0.0, abs=1e-6)
+    assert choice.scores[0, 1] > choice.scores[0, 2] > 0
+    # a pair whose outcome every sample predicts the same (confidently) is worth nothing
+    z_agree = torch.tensor([[3.0, 0.0], [2.0, 0.0]]).repeat(8, 1)[None]
+    monkeypatch.setattr(model, "sample_z", lambda c, r, m, n: z_agree[:, :n])
+    agree = select_query(model, one_user_context(), pool_a, pool_b, n_samples=16)
+    assert agree.scores[0, 1] < 0.02 < choice.scores[0, 1]
+
+
+def test_asked_pairs_are_excluded() -> None:
+    model = tiny_model("spl").eval()
+    pool_a, pool_b = torch.randn(5, D), torch.randn(5, D)
+    context = random_context([2, 3])
+    free = select_query(model, context, pool_a, pool_b, seed=0)
+    asked = torch.zeros(2, 5, dtype=torch.bool)
+    asked[0, free.best[0]] = True
+    asked[1] = True
+    masked = select_query(model, context, pool_a, pool_b, asked, seed=0)
+    assert masked.best[0] != free.best[0] and masked.best[1] == -1
+    assert torch.isinf(masked.scores[asked]).all() and (masked.scores[~asked] >= 0).all()
+    # a shared [P] mask applies to every user
+    shared = select_query(model, context, pool_a, pool_b, asked[0], seed=0)
+    assert torch.isinf(shared.scores[:, free.best[0]]).all()
+
+
+@pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl", "btl"])
+def test_shapes_shared_and_per_user_pools(kind: str) -> None:
+    model = tiny_model(kind).eval()
+    context = random_context([1, 4, 2])
+    z_dim = model.cfg.z_dim
+    shared = select_query(model, context, torch.randn(7, D), torch.randn(7, D), n_samples=5)
+    assert shared.scores.shape == (3, 7) and shared.best.shape == (3,)
+    assert shared.p_first.shape == (3, 5, 7) and shared.best.dtype == torch.long
+    per_user = select_query(model, context, torch.randn(3, 7, D), torch.randn(3, 7, D), n_samples=5)
+    assert per_user.scores.shape == (3, 7)
+    assert posterior_samples(model, context, 5).shape == (3, 5, z_dim)
+    assert top_stability(model, context, torch.randn(4, D), n=5).shape == (3,)
+    if kind == "btl":  # no latent: every sample is the same, nothing to learn
+        assert shared.scores.abs().max() < 1e-6
+
+
+def test_empty_context_uses_the_prior() -> None:
+    model = tiny_model("spl").eval()
+    context = random_context([2, 2])
+    mask = context[2].clone()
+    mask[1] = False  # user 1 has no labels yet
+    samples = posterior_samples(model, (context[0], context[1], mask), 4000, seed=0)
+    prior = samples[1]  # [S, Z]
+    assert prior.mean().abs() < 0.05 and (prior.std(0) - 1).abs().max() < 0.05
+    no_pairs = (torch.zeros(1, 0, D), torch.zeros(1, 0, D), torch.zeros(1, 0, dtype=torch.bool))
+    choice = select_query(model, no_pairs, torch.randn(4, D), torch.randn(4, D), seed=0)
+    assert choice.best.shape == (1,) and 0 <= int(choice.best) < 4
+
+
+def test_bad_shapes_say_what_was_expected() -> None:
+    model = tiny_model("spl").eval()
+    context = random_context([2])
+    with pytest.raises(ShapeError, match=r"pool_a must have shape \[P, 6\]"):
+        select_query(model, context, torch.randn(4, D + 1), torch.randn(4, D + 1))
+    with pytest.raises(ShapeError, match="asked must be a bool tensor"):
+        select_query(model, context, torch.randn(4, D), torch.randn(4, D), torch.zeros(4))
+    with pytest.raises(ShapeError, match="mask must be a bool tensor"):
+        select_query(model, (context[0], context[1], context[2].float()),
+                     torch.randn(4, D), torch.randn(4, D))
+
+
+def test_stability_is_one_when_samples_agree_and_lower_when_they_split(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    candidates = torch.zeros(3, D)
+    candidates[0, 0], candidates[1, 0], candidates[2, 1] = 1.0, -1.0, 0.5
+    context = one_user_context()
+    monkeypatch.setattr(model, "posterior",
+                        lambda c, r, m: type("P", (), {"z": torch.tensor([[2.0, 0.0]])})())
+    agree = torch.tensor([[2.0, 0.0], [1.0, 0.1]]).repeat(4, 1)[None]  # [1, 8, 2]: top = 0
+    monkeypatch.setattr(model, "sample_z", lambda c, r, m, n: agree[:, :n])
+    assert top_stability(model, context, candidates, n=8).item() == 1.0
+    split = torch.tensor([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0], [2.0, 0.0]]).repeat(2, 1)[None]
+    monkeypatch.setattr(model, "sample_z", lambda c, r, m, n: split[:, :n])
+    assert top_stability(model, context, candidates, n=8).item() == pytest.approx(0.5)
+
+
+def test_seeded_selection_is_deterministic_and_leaves_the_rng_alone() -> None:
+    model = tiny_model("spl", seed=3).eval()
+    context = random_context([3], seed=1)
+    pool_a, pool_b = torch.randn(9, D), torch.randn(9, D)
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    first = select_query(model, context, pool_a, pool_b, n_samples=8, seed=7)
+    assert torch.equal(torch.random.get_rng_state(), before)  # the caller's stream is untouched
+    second = select_query(model, context, pool_a, pool_b, n_samples=8, seed=7)
+    assert torch.equal(first.scores, second.scores) and torch.equal(first.best, second.best)
+    other = select_query(model, context, pool_a, pool_b, n_samples=8, seed=8)
+    assert not torch.equal(first.p_first, other.p_first)
+    s1 = top_stability(model, context, pool_a[:4], n=8, seed=2)
+    assert torch.equal(s1, top_stability(model, context, pool_a[:4], n=8, seed=2))
+    assert Z == 4  # the tiny size the conftest names
