@@ -45,7 +45,7 @@ ExportKind = Literal["jsonl", "csv", "trl"]
 COLUMNS: tuple[str, ...] = (
     "participant_id", "study_id", "session", "external_session_id", "mode", "pair_id",
     "position", "prompt", "response_a", "response_b", "shown_order", "choice", "chosen",
-    "rejected", "seconds", "created_at")
+    "rejected", "seconds", "created_at", "query_order")
 _FILENAMES: dict[str, str] = {"jsonl": "labels.jsonl", "csv": "labels.csv", "trl": "trl.jsonl"}
 
 
@@ -62,7 +62,7 @@ def _row(session: SessionRecord, label: LabelRecord) -> dict[str, Any]:
             "response_a": label.response_a, "response_b": label.response_b,
             "shown_order": label.shown_order, "choice": label.choice, "chosen": label.chosen,
             "rejected": label.rejected, "seconds": label.seconds,
-            "created_at": label.created_at}
+            "created_at": label.created_at, "query_order": label.query_order}
 
 
 def label_rows(store: Store) -> list[dict[str, Any]]:

@@ -8,8 +8,16 @@ until ``next_pair`` returns None -> ``rank`` any time -> ``finish`` (completion 
 - **Sides**: each pair's A/B sides are randomised per session and pair, by an HMAC of the
   secret session id and the pair id (stateless, so the API and a reloaded page agree); the
   store keeps the texts as shown and the shown order.
-- **Order**: the pack's fixed order, then the attention-check repeat; ``label`` accepts only
-  the pair ``next_pair`` currently shows.
+- **Order**: per session ``mode``. ``fixed``: the pack's order. ``active`` (the app's default,
+  ``SPL_QUERY_ORDER``): once the visitor has an A/B answer, the unanswered pack pair the SPL
+  posterior learns most from (``Service.select_pair``, seeded by session and answer count, so
+  repeated calls agree); before that, the pack's next pair (the prior is the same for
+  everyone, and both study arms then share their first question). The attention-check repeat
+  comes last in both modes. Each label stores the order that chose its pair (``query_order``:
+  ``fixed`` for an active session's first pair). ``label`` accepts only the pair
+  ``next_pair`` currently shows.
+- **Stopping**: ``summary`` sets ``stop_suggested`` once the confidence (the top-pick
+  stability, ``spl_model.active.top_stability``) reaches ``STOP_AT`` = 0.9.
 - **Time per label**: the UI passes the seconds since the pair appeared; API callers may pass
   nothing, and the time since the previous answer (or the session start) is stored.
 """
@@ -27,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from app.export import check_admin_token, write_export
-from app.service import REPEAT_SUFFIX, Service
+from app.service import REPEAT_SUFFIX, STOP_AT, Service
 from app.settings import Settings
-from app.store import CHOICES, LabelRecord, Store
+from app.store import CHOICES, LabelRecord, Mode, ResumeState, Store
 
 __all__ = ["MAX_CANDIDATES", "MAX_CANDIDATE_CHARS", "MAX_PROMPT_CHARS", "MIN_CANDIDATES",
            "HandlerError", "admin_export", "admin_stats", "clean_candidates", "finish",
@@ -85,6 +93,21 @@ def _context(labels: Sequence[LabelRecord]) -> list[tuple[str, str, str]]:
             and lab.chosen is not None and lab.rejected is not None]
 
 
+def _pick(service: Service, state: ResumeState) -> tuple[dict[str, Any] | None, Mode]:
+    """The next item and the order that chose it (see **Order** in the module docstring)."""
+    done = state.labelled_pair_ids
+    remaining = [i for i in service.items if i["pair_id"] not in done]
+    context = _context(state.labels)
+    if state.session.mode == "active" and context:
+        pool = [i for i in remaining if not i["pair_id"].endswith(REPEAT_SUFFIX)]
+        digest = hmac.new(state.session.session_id.encode(), f"query-{len(state.labels)}".encode(),
+                          hashlib.sha256).digest()
+        best = service.select_pair(context, pool, seed=int.from_bytes(digest[:4], "big"))
+        if best is not None:
+            return pool[best], "active"
+    return (remaining[0] if remaining else None), "fixed"
+
+
 def _seconds_since(stamp: str) -> float:
     then = datetime.fromisoformat(stamp)
     return max(0.0, (datetime.now(timezone.utc) - then).total_seconds())
@@ -93,15 +116,16 @@ def _seconds_since(stamp: str) -> float:
 # -- the session -----------------------------------------------------------------------
 
 def start_session(store: Store, participant: str | None = None, study_id: str | None = None,
-                  external_session_id: str | None = None) -> str:
+                  external_session_id: str | None = None, mode: Mode = "fixed") -> str:
     """Record consent and start a session; returns the secret session id. An empty
-    participant id gets a generated anonymous one."""
+    participant id gets a generated anonymous one. ``mode``: how the next pair is chosen
+    (the app passes ``Settings.query_order``, ``active`` unless ``SPL_QUERY_ORDER=fixed``)."""
     if participant is not None and not isinstance(participant, str):
         raise HandlerError("The participant id must be text.")
     participant = (participant or "").strip() or None
     session_id = store.new_session(participant, study_id=study_id or None,
                                    external_session_id=external_session_id or None,
-                                   mode="fixed")
+                                   mode=mode)
     store.log_event("consent", {"participant_given": participant is not None},
                     session_id=session_id)
     return session_id
@@ -113,8 +137,7 @@ def next_pair(store: Store, service: Service, session_id: str) -> dict[str, Any]
     state = store.resume(_check_session_id(session_id))
     if state.session.finished:
         return None
-    done = state.labelled_pair_ids
-    item = next((i for i in service.items if i["pair_id"] not in done), None)
+    item, _ = _pick(service, state)
     return None if item is None else _present(state.session.session_id, item)
 
 
@@ -134,7 +157,8 @@ def summary(store: Store, service: Service, session_id: str,
             "n_context": person.n_context,
             "latent": latent.get(main) if main else None, "latent_by_model": latent,
             "confidence": confidence.get(main) if main else None,
-            "confidence_by_model": confidence}
+            "confidence_by_model": confidence,
+            "stop_suggested": bool(main and confidence.get(main, 0.0) >= STOP_AT)}
 
 
 def label(store: Store, service: Service, session_id: str, pair_id: str, choice: str,
@@ -152,9 +176,11 @@ def label(store: Store, service: Service, session_id: str, pair_id: str, choice:
     if pair_id in state.labelled_pair_ids:
         raise HandlerError("This pair already has an answer in this session; undo it first "
                            "to change the answer.")
-    current = next_pair(store, service, session_id)
-    if current is None:
+    current_item, query_order = (None, "fixed") if state.session.finished else \
+        _pick(service, state)
+    if current_item is None:
         raise HandlerError("This session has no pairs left to label.")
+    current = _present(session_id, current_item)
     if current["pair_id"] != pair_id:
         raise HandlerError("This pair has not been shown yet; answer the pair /next_pair "
                            "returns first.")
@@ -167,7 +193,7 @@ def label(store: Store, service: Service, session_id: str, pair_id: str, choice:
     store.add_label(session_id, pair_id, prompt=current["prompt"], response_a=current["a"],
                     response_b=current["b"], choice=choice,  # type: ignore[arg-type]
                     shown_order=shown_order(session_id, pair_id),  # type: ignore[arg-type]
-                    seconds=min(float(seconds), _MAX_SECONDS))
+                    seconds=min(float(seconds), _MAX_SECONDS), query_order=query_order)
     return summary(store, service, session_id, samples)
 
 

@@ -89,6 +89,7 @@ class LabelRecord:
     seconds: float | None
     created_at: str
     undone_at: str | None
+    query_order: Mode | None = None  # how the pair was chosen; None before schema version 2
 
     @property
     def live(self) -> bool:

@@ -55,6 +55,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             created_at TEXT NOT NULL)""",
         "CREATE INDEX events_session ON events(session_id)",
     )),
+    # how each label's pair was chosen: by the active selector, or the pack's fixed order
+    # (NULL for labels written before this migration)
+    Migration(2, "labels.query_order", (
+        """ALTER TABLE labels ADD COLUMN query_order TEXT
+            CHECK (query_order IS NULL OR query_order IN ('active', 'fixed'))""",
+    )),
 )
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""

@@ -16,7 +16,12 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
   set), the share of 32 posterior samples ``z ~ q(z | your labels)`` under which the response
   ranked first with the posterior's own ``z`` stays first; averaged over the sets. 1.0 means
   more labels would not change the model's top picks; with no labels the samples come from the
-  prior N(0, I). BTL has no latent, so no confidence.
+  prior N(0, I). BTL has no latent, so no confidence. It is ``spl_model.active.top_stability``
+  averaged over the probe sets; at ``STOP_AT`` (0.9) the UI suggests finishing.
+- **Next pair** (sessions in ``active`` mode, ``select_pair``): the pack pair with the highest
+  BALD information gain under 32 posterior samples of the SPL model (``spl_model.active``).
+  Seeded per session and answer count, and every posterior sample is drawn under one lock, so
+  the pair shown and the pair ``label`` expects are the same even with concurrent visitors.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ import torch
 
 from app.demo_pack import EMBEDDINGS_FILE, PACK_FILE, text_key
 from app.runs import RunInfo, find_run_folders, load_run
+from spl_model.active import STOP_AT, select_query
 
-__all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES", "REPEAT_SUFFIX"]
+__all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES", "REPEAT_SUFFIX",
+           "STOP_AT"]
 
 N_SAMPLES = 32
 REPEAT_SUFFIX = "#repeat"  # same convention as app.store
@@ -128,6 +135,7 @@ class Service:
         self._pack_vectors = pack_vectors or {}
         self._embedder, self._loader = embedder, embedder_loader
         self._embed_lock, self._load_lock = threading.Lock(), threading.Lock()
+        self._rng_lock = threading.Lock()  # posterior sampling draws from torch's global RNG
         self._cache = _LRU(cache_size)
         self.items = self._session_items()
         self._probe: tuple[torch.Tensor, list[slice]] | None = None
@@ -251,8 +259,33 @@ class Service:
                 continue
             post = run.model.posterior(chosen[None], rejected[None], mask)
             z[name] = post.z[0].float()  # [Z]
-            samples[name] = run.model.sample_z(chosen[None], rejected[None], mask, n_samples)[0]
+            with self._rng_lock:
+                samples[name] = run.model.sample_z(chosen[None], rejected[None], mask,
+                                                   n_samples)[0]
         return Personalisation(len(context), z, samples)
+
+    @torch.inference_mode()
+    def select_pair(self, context: Context, items: Sequence[dict[str, Any]],
+                    seed: int) -> int | None:
+        """Index into ``items`` of the pair to ask next (highest BALD score under
+        ``N_SAMPLES`` posterior samples given ``context``), or None when there is no latent
+        model or no item. Deterministic for a given ``seed``."""
+        name = "spl" if "spl" in self.runs and self.runs["spl"].has_latent else next(
+            (n for n, r in self.runs.items() if r.has_latent), None)
+        if name is None or not items:
+            return None
+        a = torch.cat([self.vectors(i["prompt"], [i["a"]]) for i in items])  # [P, D]
+        b = torch.cat([self.vectors(i["prompt"], [i["b"]]) for i in items])  # [P, D]
+        if context:
+            chosen = torch.cat([self.vectors(p, [c]) for p, c, _ in context])[None]  # [1, C, D]
+            rejected = torch.cat([self.vectors(p, [r]) for p, _, r in context])[None]
+        else:
+            chosen = rejected = torch.zeros(1, 0, self.embed_dim)
+        mask = torch.ones(chosen.shape[:2], dtype=torch.bool)  # [1, C]
+        with self._rng_lock:
+            choice = select_query(self.runs[name].model, (chosen, rejected, mask), a, b,
+                                  n_samples=N_SAMPLES, seed=seed)
+        return int(choice.best[0])
 
     def latent(self, person: Personalisation) -> dict[str, Any]:
         """Per latent model with a latent map: the visitor's 2-D point, sample cloud, spread

@@ -13,6 +13,9 @@ variable                  meaning
                           that storage is ephemeral
 ``PORT`` /                the port to serve on (default 7860)
 ``GRADIO_SERVER_PORT``
+``SPL_QUERY_ORDER``       ``active`` (default): the model picks each next pair (BALD, see
+                          ``spl_model.active``); ``fixed``: the pack's order, e.g. for a
+                          study's control arm. Stored per session and per label
 ``SPL_TORCH_THREADS``     torch intra-op threads (default 1: the models are tiny, and on a
                           busy 2-core machine 2 threads make a posterior update ~10x slower;
                           concurrent visitors run in parallel threads anyway)
@@ -25,6 +28,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 __all__ = ["Settings"]
 
@@ -43,6 +47,7 @@ class Settings:
     port: int = 7860
     host: str = "127.0.0.1"
     torch_threads: int = 1
+    query_order: Literal["active", "fixed"] = "active"  # how new sessions pick the next pair
 
     @property
     def storage_warning(self) -> str | None:
@@ -75,9 +80,13 @@ class Settings:
         threads_text = env.get("SPL_TORCH_THREADS") or "1"
         if not threads_text.isdigit() or int(threads_text) < 1:
             raise ValueError(f"SPL_TORCH_THREADS={threads_text!r} must be a positive integer.")
+        order = (env.get("SPL_QUERY_ORDER") or "active").strip().lower()
+        if order not in ("active", "fixed"):
+            raise ValueError(f"SPL_QUERY_ORDER={env.get('SPL_QUERY_ORDER')!r} must be 'active' "
+                             "(the model picks the next pair) or 'fixed' (the pack's order).")
         return cls(db_path=db_path, runs=env.get("SPL_RUNS") or None,
                    admin_token=env.get("SPL_ADMIN_TOKEN") or None,
                    completion_url=env.get("SPL_COMPLETION_URL") or None,
                    completion_code=env.get("SPL_COMPLETION_CODE") or None,
                    on_space=on_space, storage_persistent=persistent, port=port, host=host,
-                   torch_threads=int(threads_text))
+                   torch_threads=int(threads_text), query_order=order)  # type: ignore[arg-type]

@@ -312,16 +312,20 @@ class Store:
 
     def add_label(self, session_id: str, pair_id: str, *, prompt: str, response_a: str,
                   response_b: str, choice: Choice, shown_order: ShownOrder,
-                  seconds: float | None = None) -> LabelRecord:
+                  seconds: float | None = None, query_order: Mode | None = None) -> LabelRecord:
         """Store one answer, committed before returning. `response_a`/`response_b` are the
         texts as shown; `shown_order` says which underlying response was on side A; `seconds`
-        is the time taken to answer. Raises `InvalidChoice`, `InvalidInput`,
+        is the time taken to answer; `query_order` how the pair was chosen ('active': by the
+        model's query selector, 'fixed': the pack's order). Raises `InvalidChoice`, `InvalidInput`,
         `UnknownSession`, `SessionFinished`, or `DuplicateLabel` when the pair already has a
         live label in this session (undo it first)."""
         choice = _check_choice(choice)
         if shown_order not in get_args(ShownOrder):
             raise InvalidInput(f"The shown order must be 'AB' or 'BA'; got "
                                f"{repr(shown_order)[:40]}.")
+        if query_order is not None and query_order not in get_args(Mode):
+            raise InvalidInput(f"The query order must be 'active' or 'fixed'; got "
+                               f"{repr(query_order)[:40]}.")
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(
                 seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0):
             raise InvalidInput(f"The time to label must be a non-negative number of seconds; "
@@ -333,7 +337,7 @@ class Store:
             "response_b": _clean_text(response_b, "response B"),
             "shown_order": shown_order, "choice": choice,
             "seconds": None if seconds is None else float(seconds),
-            "created_at": _now(), "undone_at": None}
+            "created_at": _now(), "undone_at": None, "query_order": query_order}
         duplicate = (f"Pair {row['pair_id']!r} already has an answer in this session; "
                      "undo it first to change the answer.")
         with self._write() as db:

@@ -102,7 +102,8 @@ def _register_api(store: Store, service: Service, settings: Settings) -> None:
     def new_session(participant: str = "", study_id: str = "",
                     external_session_id: str = "") -> str:
         """Record consent and start a session; returns the secret session id."""
-        return _guard(h.start_session, store, participant, study_id, external_session_id)
+        return _guard(h.start_session, store, participant, study_id, external_session_id,
+                      mode=settings.query_order)
 
     def next_pair(session_id: str) -> dict | None:
         """The next pair {pair_id, prompt, a, b} as shown, or null when done."""
@@ -234,6 +235,9 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 head, prompt, a, b = f"**All {total} pairs answered.**", "", "", ""
             else:
                 head = f"**Pair {n + 1} of {total}**"
+                if result.get("stop_suggested"):
+                    head += (" · The model is now fairly sure of your top picks (confidence "
+                             "≥ 0.9): you can finish whenever you like.")
                 prompt, a, b = f"### {pair['prompt']}", pair["a"], pair["b"]
             shares = (result.get("latent") or {}).get("type_shares") or {}
             conf = result.get("confidence")
@@ -280,7 +284,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                                print_exception=False)
             study = state.get("study") or {}
             sid = _guard(h.start_session, store, pid, study.get("study_id"),
-                         study.get("external_session_id"))
+                         study.get("external_session_id"), mode=settings.query_order)
             state = {"session_id": sid, "study": study, "history": []}
             pair = _guard(h.next_pair, store, service, sid)
             return render(state, _guard(h.summary, store, service, sid, True), pair)

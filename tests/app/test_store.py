@@ -60,12 +60,13 @@ def test_storage_is_persistent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 # -- schema and migrations --------------------------------------------------------------
 
-def test_schema_version_1_tables_and_wal(store: Store) -> None:
+def test_schema_tables_and_wal(store: Store) -> None:
     names = {r[0] for r in rows(store.path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"participants", "sessions", "labels", "rankings", "events",
             "schema_version"} <= names
-    assert store.schema_version == 1
-    assert rows(store.path, "SELECT version, name FROM schema_version") == [(1, "initial schema")]
+    assert store.schema_version == store_module.MIGRATIONS[-1].version
+    assert rows(store.path, "SELECT version, name FROM schema_version") == [
+        (m.version, m.name) for m in store_module.MIGRATIONS]
     assert rows(store.path, "PRAGMA journal_mode") == [("wal",)]
     label_columns = {r[1] for r in rows(store.path, "PRAGMA table_info(labels)")}
     assert {"session_id", "pair_id", "position", "prompt", "response_a", "response_b",
@@ -83,14 +84,16 @@ def test_reopen_applies_nothing_twice_and_new_migration_once(
     path = tmp_path / "spl.db"
     Store.open(path).close()
     Store.open(path).close()
-    assert rows(path, "SELECT version FROM schema_version") == [(1,)]
-    v2 = Migration(2, "add labels.note", ("ALTER TABLE labels ADD COLUMN note TEXT",))
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, v2))
+    known = [(m.version,) for m in store_module.MIGRATIONS]
+    assert rows(path, "SELECT version FROM schema_version") == known
+    new = len(known) + 1
+    v_new = Migration(new, "add labels.note", ("ALTER TABLE labels ADD COLUMN note TEXT",))
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, v_new))
     with Store.open(path) as upgraded:
-        assert upgraded.schema_version == 2
+        assert upgraded.schema_version == new
     with Store.open(path) as again:
-        assert again.schema_version == 2
-    assert rows(path, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+        assert again.schema_version == new
+    assert rows(path, "SELECT version FROM schema_version ORDER BY version") == [*known, (new,)]
     assert "note" in {r[1] for r in rows(path, "PRAGMA table_info(labels)")}
 
 
@@ -422,7 +425,7 @@ def test_backup_while_writing_then_restore(store: Store, tmp_path: Path) -> None
         assert restored.integrity_check()
         restored_pairs = {x.pair_id for x in restored.labels(sid)}
         assert before <= restored_pairs <= set(committed)
-        assert restored.schema_version == 1
+        assert restored.schema_version == store_module.MIGRATIONS[-1].version
         add(restored, sid, "after-restore")  # the restored store is writable
 
     with pytest.raises(StoreError, match="overwrite=True"):
