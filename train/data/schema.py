@@ -180,13 +180,16 @@ def read_jsonl(
         raise DatasetError(f"{path}: no such file")
     rows: list[dict[str, Any]] = []
     skipped, first_error = 0, None
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
+    with path.open("rb") as handle:  # decoded per line, so bad bytes name their line
+        for line_no, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
                 try:
-                    row = json.loads(line)
+                    row = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as err:
+                    raise DatasetError(f"not UTF-8 text (byte {err.start + 1} of the line); "
+                                       "re-save the file as UTF-8") from None
                 except json.JSONDecodeError as err:
                     raise DatasetError(f"invalid JSON ({err.msg})") from None
                 if required:
