@@ -39,7 +39,7 @@ def _margins(
     """Margins ``[R]``, eval-mode latents ``[R, Z]`` and AU vectors ``[R, Z]``."""
     margins, latents, au = [], [], []
     for rows in _chunks(len(split), batch_size):
-        batch = split.batch(rows, emb, target_embeddings=targets, **kw)
+        batch = split.batch(rows, emb, target_embeddings=targets, **kw).to(emb.device)
         if model.cfg.kind == "oracle":
             z = batch.user_features
             au_vec = z
@@ -50,7 +50,7 @@ def _margins(
         margins.append(rewards[:, 0] - rewards[:, 1])
         latents.append(z.float())
         au.append(au_vec.float())
-    return torch.cat(margins), torch.cat(latents), torch.cat(au)
+    return torch.cat(margins).cpu(), torch.cat(latents).cpu(), torch.cat(au).cpu()
 
 
 @torch.no_grad()
@@ -64,7 +64,7 @@ def _mean_kl(model: RewardModel, split: EncodedSplit, emb: Tensor, batch_size: i
     generator_state = torch.get_rng_state()
     torch.manual_seed(0)
     for rows in _chunks(len(split), batch_size):
-        total += model.loss(split.batch(rows, emb))["kl"].item() * len(rows)
+        total += model.loss(split.batch(rows, emb).to(emb.device))["kl"].item() * len(rows)
         n += len(rows)
     torch.set_rng_state(generator_state)
     model.train(was_training)
