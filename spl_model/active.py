@@ -182,7 +182,8 @@ def bald_scores(p_first: Tensor) -> Tensor:
 @torch.no_grad()
 def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: Tensor,
                  asked: Tensor | None = None, n_samples: int = 32,
-                 seed: int | None = None) -> QueryChoice:
+                 seed: int | None = None, spread: float = 1.0,
+                 redundancy: float = 0.0) -> QueryChoice:
     """Score every pool pair by BALD and pick the best one not asked yet.
 
     Args:
@@ -193,6 +194,14 @@ def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: T
         asked: ``[P]`` or ``[B, P]`` bool, True for pairs already asked (excluded).
         n_samples: S posterior samples per user.
         seed: makes the samples reproducible (see :func:`posterior_samples`).
+        spread: tempering ``tau``: each sample becomes ``z* + tau (z_s - z*)`` around the
+            point latent ``z*`` (1 = the posterior as is; > 1 widens an overconfident
+            amortized posterior so its samples disagree where the answers are still open).
+        redundancy: ``lambda`` of an optional penalty (0 = pure BALD): the score becomes
+            ``BALD - lambda * max_i |cos(a - b, c_i - r_i)|`` over the user's labelled pairs
+            ``(c_i, r_i)``, so a pair whose embedding difference repeats an answered one
+            ranks lower (a guard for posteriors that do not carry an answer over to similar
+            pairs; not part of BALD).
     Returns:
         :class:`QueryChoice` (scores ``[B, P]``, best ``[B]``, p_first ``[B, S, P]``).
     """
@@ -209,9 +218,20 @@ def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: T
                          f"{excluded.dtype} {list(excluded.shape)}.")
     excluded = excluded.expand(B, P)
     z = posterior_samples(model, context, n_samples, seed)  # [B, S, Z]
+    if spread != 1.0:
+        point = _point(model, context)[:, None]  # [B, 1, Z]
+        z = point + spread * (z - point)
     rewards = _sample_rewards(model, torch.cat([a, b], dim=1), z)  # [B, S, 2P]
     p_first = torch.sigmoid(rewards[..., :P] - rewards[..., P:])  # [B, S, P]
-    scores = bald_scores(p_first).masked_fill(excluded, float("-inf"))  # [B, P]
+    scores = bald_scores(p_first)  # [B, P]
+    if redundancy:
+        ctx_c, ctx_r, mask = context
+        done = torch.nn.functional.normalize(ctx_c - ctx_r, dim=-1)  # [B, C, D]
+        todo = torch.nn.functional.normalize(a - b, dim=-1)  # [B, P, D]
+        cos = torch.einsum("bpd,bcd->bpc", todo, done).abs().masked_fill(~mask[:, None], 0.0)
+        if cos.shape[2]:  # no labelled pair: no penalty
+            scores = scores - redundancy * cos.amax(dim=2)  # [B, P]
+    scores = scores.masked_fill(excluded, float("-inf"))  # [B, P]
     best = scores.argmax(dim=1)  # [B]
     best = torch.where(excluded.all(dim=1), torch.full_like(best, -1), best)
     return QueryChoice(scores, best, p_first)

@@ -155,3 +155,25 @@ def test_seeded_selection_is_deterministic_and_leaves_the_rng_alone() -> None:
     s1 = top_stability(model, context, pool_a[:4], n=8, seed=2)
     assert torch.equal(s1, top_stability(model, context, pool_a[:4], n=8, seed=2))
     assert Z == 4  # the tiny size the conftest names
+
+
+def test_redundancy_penalty_demotes_a_repeat_of_an_answered_pair(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    z = torch.tensor([[1.0, 1.0], [-1.0, -1.0]]).repeat(4, 1)[None]  # [1, 8, 2]
+    monkeypatch.setattr(model, "sample_z", lambda c, r, m, n: z[:, :n])
+    pool_a, pool_b = torch.zeros(2, D), torch.zeros(2, D)
+    pool_a[0, 0], pool_b[0, 0] = 1.0, -1.0  # the answered pair's direction, again
+    pool_a[1, 1], pool_b[1, 1] = 1.0, -1.0  # a new direction, equally uncertain
+    ctx_c, ctx_r = torch.zeros(1, 1, D), torch.zeros(1, 1, D)
+    ctx_c[0, 0, 0], ctx_r[0, 0, 0] = -2.0, 2.0  # sides swapped: |cos| ignores the side
+    context = (ctx_c, ctx_r, torch.ones(1, 1, dtype=torch.bool))
+    plain = select_query(model, context, pool_a, pool_b, n_samples=8)
+    assert plain.scores[0, 0] == pytest.approx(plain.scores[0, 1].item())  # BALD: a tie
+    guarded = select_query(model, context, pool_a, pool_b, n_samples=8, redundancy=1.0)
+    assert guarded.best.tolist() == [1]
+    assert guarded.scores[0, 0] == pytest.approx(plain.scores[0, 0].item() - 1.0, abs=1e-5)
+    assert guarded.scores[0, 1] == pytest.approx(plain.scores[0, 1].item(), abs=1e-5)
+    # spread 1 is the posterior as is
+    assert torch.equal(select_query(model, context, pool_a, pool_b, n_samples=8,
+                                    spread=1.0).scores, plain.scores)
