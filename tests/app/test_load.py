@@ -22,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queue
                                         "ignore:The copy keyword is deprecated")
 
 
-@pytest.mark.parametrize("client, n", [("raw", 4)])  # gradio_client: test_api, test_privacy
+@pytest.mark.parametrize("client, n", [("raw", 3)])  # gradio_client: test_api, test_privacy
 def test_simultaneous_participants_lose_no_label(tmp_path: Path, assets_dir: Path,
                                                  client: str, n: int) -> None:
     from app_fixtures import FakeEmbedder
