@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: run test setup bench train-demo clean
+.PHONY: run test setup bench train-demo clean chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) app.py
 
-test: setup
+# Browser tests drive Debian's chromium (never `playwright install`: it downloads). Installed here
+# when missing and we may (root); without it those tests skip and say why.
+chromium:
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium could not be installed: browser tests will skip"
+
+test: setup chromium
 	$(PY) -m pytest -q
 
 bench: setup
