@@ -31,6 +31,10 @@ test: setup chromium
 
 bench: setup
 	$(PY) bench/train_step.py
+	$(PY) bench/app_latency.py
+	$(PY) bench/active_query.py
+	$(PY) bench/load.py --clients 1,2,4,8,16,32 --client both
+	SPL_BENCH_FULL=1 $(PY) -m pytest -q tests/app/test_crash.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
