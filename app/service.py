@@ -19,7 +19,9 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
   prior N(0, I). BTL has no latent, so no confidence. It is ``spl_model.active.top_stability``
   averaged over the probe sets; at ``STOP_AT`` (0.9) the UI suggests finishing.
 - **Next pair** (sessions in ``active`` mode, ``select_pair``): the pack pair with the highest
-  BALD information gain under 32 posterior samples of the SPL model (``spl_model.active``).
+  BALD information gain under 32 posterior samples of the SPL model (``spl_model.active``),
+  minus a redundancy penalty (``QUERY_REDUNDANCY``) for pairs like the ones already answered:
+  without it BALD re-asks what it was just told (see ``docs/results/active.md``).
   Seeded per session and answer count, and every posterior sample is drawn under one lock, so
   the pair shown and the pair ``label`` expects are the same even with concurrent visitors.
 """
@@ -44,6 +46,7 @@ __all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES"
            "STOP_AT"]
 
 N_SAMPLES = 32
+QUERY_REDUNDANCY = 1.0  # select_query's penalty on pairs like answered ones (docs/results/active.md)
 REPEAT_SUFFIX = "#repeat"  # same convention as app.store
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -284,7 +287,7 @@ class Service:
         mask = torch.ones(chosen.shape[:2], dtype=torch.bool)  # [1, C]
         with self._rng_lock:
             choice = select_query(self.runs[name].model, (chosen, rejected, mask), a, b,
-                                  n_samples=N_SAMPLES, seed=seed)
+                                  n_samples=N_SAMPLES, seed=seed, redundancy=QUERY_REDUNDANCY)
         return int(choice.best[0])
 
     def latent(self, person: Personalisation) -> dict[str, Any]:
