@@ -100,3 +100,24 @@ def build_dataset(folder: Path) -> Path:
     return write_dataset(folder, built.card, built.splits)
 
 
+
+
+def launch_demo(store, assets_dir: Path, admin_token: str):
+    """Serve the runs in ``assets_dir`` (with :class:`FakeEmbedder`) on a free local port.
+
+    Returns ``(demo, url, service)``; the caller closes ``demo``. Shared by the hostile-input and
+    privacy tests, which both need a real server over a store they can inspect.
+    """
+    from app.runs import find_run_folders
+    from app.service import Service
+    from app.settings import Settings
+    from app.ui import build_app, launch_options
+    from bench.appserver import free_port
+
+    service = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
+                                   embedder=FakeEmbedder())
+    demo = build_app(store, service, Settings(db_path=store.path, admin_token=admin_token))
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
+                **launch_options(service))
+    return demo, f"http://127.0.0.1:{port}/", service

@@ -24,9 +24,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from click.testing import CliRunner  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-from app.settings import Settings  # noqa: E402
 from app.store import Store  # noqa: E402
-from bench.appserver import free_port  # noqa: E402
 
 TOKEN = "hostile-admin-token"
 TABLES = ("participants", "sessions", "labels", "rankings", "events")
@@ -54,24 +52,16 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
-    from app_fixtures import FakeEmbedder
+    from app_fixtures import launch_demo
 
     from app.admin import delete_participant
-    from app.runs import find_run_folders
-    from app.service import Service
-    from app.ui import build_app, launch_options
 
     tmp = tmp_path_factory.mktemp("hostile")
     store = Store.open(tmp / "spl.db")
-    service = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
-                                   embedder=FakeEmbedder())
-    demo = build_app(store, service, Settings(db_path=store.path, admin_token=TOKEN))
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
+    demo, url, service = launch_demo(store, assets_dir, TOKEN)
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        w = World(f"http://127.0.0.1:{port}/", store, client, service, tmp)
+        client = Client(url, verbose=False)
+        w = World(url, store, client, service, tmp)
         w.sid = client.predict("ATTACKER", api_name="/new_session")
         pair = client.predict(w.sid, api_name="/next_pair")
         client.predict(w.sid, pair["pair_id"], "A", api_name="/label")

@@ -13,9 +13,7 @@ import pytest
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
 
-from app.settings import Settings  # noqa: E402
 from app.store import Store  # noqa: E402
-from bench.appserver import free_port  # noqa: E402
 
 TOKEN = "privacy-admin-token"
 FAKE_IP, FAKE_UA = "203.0.113.77", "PrivacyProbe/9.9 (secret-device)"
@@ -38,21 +36,12 @@ ALLOWED_COLUMNS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
-    from app_fixtures import FakeEmbedder
-
-    from app.runs import find_run_folders
-    from app.service import Service
-    from app.ui import build_app, launch_options
+    from app_fixtures import launch_demo
 
     store = Store.open(tmp_path_factory.mktemp("privacy") / "spl.db")
-    service = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
-                                   embedder=FakeEmbedder())
-    demo = build_app(store, service, Settings(db_path=store.path, admin_token=TOKEN))
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
+    demo, url, _ = launch_demo(store, assets_dir, TOKEN)
     try:
-        yield f"http://127.0.0.1:{port}/", store
+        yield url, store
     finally:
         demo.close()
         store.close()
