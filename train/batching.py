@@ -50,6 +50,17 @@ class EncodedSplit:
     def context_sizes(self) -> Tensor:
         return self.ctx_mask.sum(dim=1)  # [R]
 
+    def select(self, rows: Tensor) -> EncodedSplit:
+        """The split restricted to ``rows`` (a 1-D index tensor), in that order."""
+        index = rows.tolist()
+        return EncodedSplit(
+            name=self.name, chosen=self.chosen[rows], rejected=self.rejected[rows],
+            ctx_chosen=self.ctx_chosen[rows], ctx_rejected=self.ctx_rejected[rows],
+            ctx_mask=self.ctx_mask[rows], features=self.features[rows],
+            controversial=self.controversial[rows],
+            users=[self.users[i] for i in index], user_types=[self.user_types[i] for i in index],
+        )
+
     def batch(
         self,
         rows: Tensor,

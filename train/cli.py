@@ -7,6 +7,7 @@ import click
 from train.cli_data import data
 from train.cli_embed import embed
 from train.cli_fit import evaluate, fit
+from train.cli_study import study
 
 __all__ = ["cli", "main"]
 
@@ -20,6 +21,7 @@ def cli() -> None:
       python -m train data synthetic --out datasets/synthetic
       python -m train embed --data datasets/synthetic --cache cache
       python -m train fit --data datasets/synthetic --cache cache --model spl --out runs/spl
+      python -m train study --data datasets/synthetic --cache cache --out runs/study --jobs 2
     """
 
 
@@ -27,6 +29,7 @@ cli.add_command(data)
 cli.add_command(embed)
 cli.add_command(fit)
 cli.add_command(evaluate)
+cli.add_command(study)
 
 
 def main() -> None:

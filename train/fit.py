@@ -137,12 +137,15 @@ def fit(
     fit_cfg: FitConfig,
     progress: bool = True,
     tuned_backbone: Any = None,
+    save_weights: bool = True,
+    plots: bool = True,
 ) -> FitResult:
     """Train ``model_cfg`` on ``data`` and write the run folder ``out`` (main process).
 
     Resumes from ``out/resume/`` when a previous run with the same settings was interrupted.
     ``tuned_backbone`` (LoRA mode) is a backbone with LoRA adapters whose ``forward_embed``
-    re-embeds the target texts every step.
+    re-embeds the target texts every step. The study turns ``save_weights`` (then only
+    ``config.json`` is written, without the weights) and ``plots`` off for its many small cells.
     """
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -209,11 +212,18 @@ def fit(
                     "embed_dim": model_cfg.embed_dim, "dataset": data.dataset.card,
                     "fit": dataclasses.asdict(fit_cfg), "total_steps": total,
                     "processes": world, "code_version": _code_version()}
-        save_model(raw.cpu(), out, metadata)
+        if save_weights:
+            save_model(raw.cpu(), out, metadata)
+        else:
+            from train.report import write_json
+
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / "config.json", {**metadata, "model": model_cfg.to_dict(), "weights": None})
         if tuned_backbone is not None:
             from safetensors.torch import save_file
             save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
-        report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone)
+        report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone,
+                              plots=plots)
         clear_progress(out)
     return FitResult(raw, report)
 
@@ -233,13 +243,7 @@ def _quick_eval(model: RewardModel, split: EncodedSplit, emb: torch.Tensor, cfg:
     """Accuracy, AU and KL on a fixed subset of test rows: the curves of the training plots."""
     from train.evaluate import evaluate_split
 
-    rows = torch.arange(min(cfg.eval_rows, len(split)))
-    subset = dataclasses.replace(
-        split, chosen=split.chosen[rows], rejected=split.rejected[rows],
-        ctx_chosen=split.ctx_chosen[rows], ctx_rejected=split.ctx_rejected[rows],
-        ctx_mask=split.ctx_mask[rows], features=split.features[rows],
-        controversial=split.controversial[rows],
-        users=split.users[: len(rows)], user_types=split.user_types[: len(rows)])
+    subset = split.select(torch.arange(min(cfg.eval_rows, len(split))))
     m = evaluate_split(model, subset, emb, context_curve=False).metrics
     return {"step": step, "train_loss": round(terms["total"].item(), 5),
             "train_bt": round(terms["bt"].item(), 5), "accuracy": m["accuracy"],

@@ -51,7 +51,8 @@ def evaluate_run(model: RewardModel, data: Any, backbone: Any = None) -> tuple[d
 
 
 def write_report(out: Path, model: RewardModel, data: Any, history: list[dict[str, Any]],
-                 train_seconds: float, seed: int, backbone: Any = None) -> dict[str, Any]:
+                 train_seconds: float, seed: int, backbone: Any = None,
+                 plots: bool = True) -> dict[str, Any]:
     """Evaluate, then write ``report.json``, ``history.json``, ``latent_map.json``, plots."""
     fields, results = evaluate_run(model, data, backbone)
     report = {
@@ -68,7 +69,8 @@ def write_report(out: Path, model: RewardModel, data: Any, history: list[dict[st
     lmap = latent_map(test.latents, data.splits["test"].user_types) if model.cfg.has_latent else None
     if lmap is not None:
         write_json(out / "latent_map.json", lmap)
-    draw_plots(out / "plots", report, history, lmap)
+    if plots:
+        draw_plots(out / "plots", report, history, lmap)
     return report
 
 
