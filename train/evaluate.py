@@ -26,7 +26,6 @@ class SplitResult:
     margins: Tensor  # [R]
     latents: Tensor  # [R, Z] (z in eval mode; [R, 0] for latent-free models)
     au_vectors: Tensor  # [R, Z]
-    means: Tensor  # [R, Z] posterior means mu (the base Gaussian's for flow models)
 
 
 def _chunks(n: int, size: int) -> list[Tensor]:
@@ -36,23 +35,22 @@ def _chunks(n: int, size: int) -> list[Tensor]:
 @torch.no_grad()
 def _margins(
     model: RewardModel, split: EncodedSplit, emb: Tensor, targets: Tensor | None, batch_size: int, **kw: Any
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Margins ``[R]``, eval-mode latents, AU vectors and posterior means (each ``[R, Z]``)."""
-    margins, latents, au, means = [], [], [], []
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Margins ``[R]``, eval-mode latents ``[R, Z]`` and AU vectors ``[R, Z]``."""
+    margins, latents, au = [], [], []
     for rows in _chunks(len(split), batch_size):
         batch = split.batch(rows, emb, target_embeddings=targets, **kw).to(emb.device)
         if model.cfg.kind == "oracle":
             z = batch.user_features
-            au_vec = mean = z
+            au_vec = z
         else:
             post = model.posterior(batch.ctx_chosen, batch.ctx_rejected, batch.ctx_mask)
-            z, au_vec, mean = post.z, post.au_vector, post.mean
+            z, au_vec = post.z, post.au_vector
         rewards = model.reward(torch.cat([batch.chosen, batch.rejected], 1), z)  # [B, 2]
         margins.append(rewards[:, 0] - rewards[:, 1])
         latents.append(z.float())
         au.append(au_vec.float())
-        means.append(mean.float())
-    return tuple(torch.cat(t).cpu() for t in (margins, latents, au, means))  # type: ignore[return-value]
+    return torch.cat(margins).cpu(), torch.cat(latents).cpu(), torch.cat(au).cpu()
 
 
 @torch.no_grad()
@@ -84,7 +82,7 @@ def evaluate_split(
     """All metrics of one split (model in eval mode; restored afterwards)."""
     was_training = model.training
     model.eval()
-    margins, latents, au_vectors, means = _margins(model, split, embeddings, target_embeddings, batch_size)
+    margins, latents, au_vectors = _margins(model, split, embeddings, target_embeddings, batch_size)
     has_latent = model.cfg.has_latent
     metrics: dict[str, Any] = {
         "n_pairs": len(split),
@@ -97,7 +95,7 @@ def evaluate_split(
     }
     if has_latent:
         au = active_units(au_vectors, model.cfg.au_threshold)
-        au_mean = active_units(means, model.cfg.au_threshold)
+        au_z = active_units(latents, model.cfg.au_threshold)
         swapped, *_ = _margins(model, split, embeddings, target_embeddings, batch_size, swap=True)
         metrics.update(
             active_units=au.count,
@@ -105,16 +103,17 @@ def evaluate_split(
             au_vector="last flow shift m_K" if model.cfg.uses_flow else "posterior mean",
             latent_dim=model.cfg.latent_dim,
             au_threshold=model.cfg.au_threshold,
-            # the same vector for every kind, so VPL and SPL compare like with like
-            active_units_mean=au_mean.count,
-            active_units_mean_share=au_mean.share,
+            # on the latent the decoder reads (eval mode: z_K of the posterior mean; VPL: mu),
+            # the same quantity for every kind, so VPL and SPL compare like with like
+            active_units_z=au_z.count,
+            active_units_z_share=au_z.share,
             kl=_mean_kl(model, split, embeddings, batch_size),
             swap_flip_rate=swap_flip_rate(margins, swapped),
         )
     else:
         metrics.update(active_units=None, active_units_share=None, au_vector=None,
                        latent_dim=model.cfg.z_dim or None, au_threshold=None, kl=None,
-                       active_units_mean=None, active_units_mean_share=None,
+                       active_units_z=None, active_units_z_share=None,
                        swap_flip_rate=None)
     if context_curve and has_latent:
         curve = {}
@@ -128,7 +127,7 @@ def evaluate_split(
     else:
         metrics["accuracy_by_context_size"] = {}
     model.train(was_training)
-    return SplitResult(metrics, margins, latents, au_vectors, means)
+    return SplitResult(metrics, margins, latents, au_vectors)
 
 
 def latent_map(latents: Tensor, user_types: list[str], max_points: int = 400, seed: int = 0) -> dict[str, Any] | None:

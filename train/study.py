@@ -68,13 +68,13 @@ class StudyConfig:
     betas: tuple[float, ...] = field(
         default=(1e-3, 1e-2, 1e-1, 1.0), metadata={"help": "KL weights (BTL ignores them)"})
     capacities: tuple[tuple[str, int], ...] = field(
-        default=(("small", 64), ("large", 512)),
+        default=(("small", 64), ("large", 256)),
         metadata={"help": "decoder capacities as name=hidden width (H of every MLP)"})
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "seeds per setting (>= 2 for intervals)"})
     latent_dim: int = field(default=16, metadata={"help": "Z: latent width of every latent model"})
     n_flows: int = field(default=2, metadata={"help": "K: flow layers of spl / ivpl"})
     guide_weight: float = field(default=1e-2, metadata={"help": "lambda of the guide loss (spl)"})
-    epochs: float = field(default=2.0, metadata={"help": "passes over the training rows per cell"})
+    epochs: float = field(default=4.0, metadata={"help": "passes over the training rows per cell"})
     lr: float = field(default=1e-3, metadata={"help": "AdamW learning rate"})
     batch_size: int = field(default=64, metadata={"help": "users per step"})
     train_rows: int = field(default=0, metadata={"help": "keep this many training rows (0 = all): data sparsity"})

@@ -25,12 +25,12 @@ METRICS: dict[str, str] = {
     "accuracy_controversial": "controversial",
     "accuracy_unseen": "unseen users",
     "active_units_share": "AU share",
-    "active_units_mean_share": "AU share on mu",
+    "active_units_z_share": "AU share on z",
     "kl": "KL (nats)",
     "swap_flip_rate": "swap-flip",
     "user_spread": "user spread",
 }
-COLLAPSE_SHARE = 0.1  # AU share below this counts as collapsed (z ignored)
+COLLAPSE_SHARE = 0.1  # AU share on z below this counts as collapsed (every user gets one z)
 
 
 def cell_metrics(report: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def summarize(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> dict[str,
         sizes = sorted({k for m in metrics for k in m["accuracy_by_context_size"]}, key=int)
         row["accuracy_by_context_size"] = {
             k: interval([m["accuracy_by_context_size"].get(k) for m in metrics]) for k in sizes}
-        share = row["active_units_share"]["mean"]
+        share = row["active_units_z_share"]["mean"]
         row["collapsed"] = None if share is None else share < COLLAPSE_SHARE
         rows.append(row)
     return {"config": cfg.to_dict(), "rows": rows, "comparisons": _comparisons(cfg, reports),
@@ -84,7 +84,7 @@ def _comparisons(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> list[d
             for variant in others:
                 item: dict[str, Any] = {"variant": variant, "baseline": "vpl",
                                         "capacity": capacity, "beta": beta}
-                for key in ("accuracy", "accuracy_unseen", "active_units_share"):
+                for key in ("accuracy", "accuracy_unseen", "active_units_z_share"):
                     diffs = []
                     for seed in cfg.seeds:
                         mine = reports.get(Cell(variant, beta, capacity, hidden, seed).id)
@@ -125,19 +125,22 @@ def render_markdown(summary: dict[str, Any], title: str, meta: dict[str, Any]) -
         f"- Capacities (hidden width H of every MLP): "
         + ", ".join(f"{k} = {v}" for k, v in cfg["capacities"].items()) + ".",
         "- Each entry: mean over seeds [95% t-interval], in percent except KL (nats). "
-        "AU share: active units (variance > 0.005) on the vector each model is judged by "
-        "(VPL: posterior mean mu; SPL / IAF-VPL: last flow shift m_K); AU share on mu: the base "
-        "posterior mean for every model, so VPL and SPL compare like with like. Swap-flip: share "
-        "of target predictions that flip when every context pair is swapped. User spread: best "
-        f"minus worst user type's accuracy. Collapsed: AU share < {summary['collapse_share']:g}.",
+        "AU share: active units (variance across test users > 0.005) on the vector the paper "
+        "judges each model by (VPL: posterior mean mu; SPL / IAF-VPL: last flow shift m_K). "
+        "AU share on z: the same count on the latent the decoder actually reads (eval mode: the "
+        "posterior mean pushed through the flow; for VPL this is mu again), so every model is "
+        "measured alike. Swap-flip: share of target predictions that flip when every context "
+        "pair is swapped. User spread: best minus worst user type's accuracy. "
+        f"Collapsed: AU share on z < {summary['collapse_share']:g} (the decoder gets the same z "
+        "for every user).",
         "",
         "## SPL minus VPL (paired by seed)", "",
-        "| model | capacity | beta | accuracy (points) | unseen users (points) | AU share (points) |",
+        "| model | capacity | beta | accuracy (points) | unseen users (points) | AU share on z (points) |",
         "|---|---|---|---|---|---|",
     ]
     for c in summary["comparisons"]:
         lines.append(f"| {c['variant']} | {c['capacity']} | {_beta(c['beta'])} | {_fmt(c['accuracy'])} | "
-                     f"{_fmt(c['accuracy_unseen'])} | {_fmt(c['active_units_share'])} |")
+                     f"{_fmt(c['accuracy_unseen'])} | {_fmt(c['active_units_z_share'])} |")
     lines += ["", "## All settings", "",
               "| model | capacity | beta | " + " | ".join(METRICS.values()) + " | collapsed |",
               "|---|---|---|" + "---|" * (len(METRICS) + 1)]
@@ -196,7 +199,7 @@ def draw_study_plots(summary: dict[str, Any], folder: Path, latent_maps: dict[st
 
     for name, panels in (
         ("active_units_vs_beta.png", [("active_units_share", "AU share (judged vector)"),
-                                      ("active_units_mean_share", "AU share on mu")]),
+                                      ("active_units_z_share", "AU share on z (decoder input)")]),
         ("accuracy_vs_beta.png", [("accuracy", "test accuracy (%)"),
                                   ("accuracy_unseen", "unseen-user accuracy (%)")]),
     ):
@@ -221,7 +224,8 @@ def draw_study_plots(summary: dict[str, Any], folder: Path, latent_maps: dict[st
                     ax.set_title(f"{cap} decoder (H = {cfg['capacities'][cap]})")
                 if i == len(panels) - 1:
                     ax.set_xlabel("beta (KL weight)")
-        axes[0][0].legend(fontsize=7, ncol=2)
+        if axes[0][0].get_legend_handles_labels()[0]:
+            axes[0][0].legend(fontsize=7, ncol=2)
         fig.tight_layout()
         fig.savefig(folder / name, metadata={"Software": None})
         plt.close(fig)
@@ -255,7 +259,8 @@ def _draw_context_curves(plt: Any, summary: dict[str, Any], folder: Path, select
                 ax.set_ylabel("test accuracy (%)")
             if i == len(caps) - 1:
                 ax.set_xlabel("context pairs (at most k)")
-    axes[0][0].legend(fontsize=6)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(folder / "accuracy_vs_context.png", metadata={"Software": None})
     plt.close(fig)
@@ -284,7 +289,8 @@ def _draw_latent_maps(plt: Any, cfg: dict[str, Any], latent_maps: dict[str, Any]
             for t in types:
                 pts = [p for p in lmap["points"] if p["user_type"] == t]
                 ax.scatter([p["x"] for p in pts], [p["y"] for p in pts], s=5, alpha=0.6, label=t)
-    axes[0][-1].legend(fontsize=6, title="user type", title_fontsize=6)
+    if axes[0][-1].get_legend_handles_labels()[0]:
+        axes[0][-1].legend(fontsize=6, title="user type", title_fontsize=6)
     fig.suptitle(f"user latents (PCA), {list(cfg['capacities'])[-1]} decoder, seed {cfg['seeds'][0]}",
                  fontsize=10)
     fig.tight_layout()

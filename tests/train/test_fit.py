@@ -117,7 +117,7 @@ def test_cli_errors_are_plain_sentences(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "config.json is missing" in result.output
 
 
-@pytest.mark.parametrize("command", ["data", "embed", "fit", "eval"])
+@pytest.mark.parametrize("command", ["data", "embed", "fit", "eval", "study"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
