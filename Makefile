@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: run test setup bench train-demo clean chromium
+.PHONY: run test setup bench train-demo study clean chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,18 @@ train-demo: setup
 	done
 	cp -r $(DEMO_RUNS)/oracle/report.json $(DEMO_RUNS)/oracle/plots assets/runs/oracle/
 	$(PY) -m app.demo_pack --data $(DEMO_DATA) --out assets/
+
+# The posterior-collapse study (python -m train study) on synthetic and pets with the default
+# grid (150 cells each, 2 processes); the tables and plots land in docs/results/study/.
+STUDY_RUNS := runs/study
+study: setup
+	test -f datasets/synthetic/dataset.json || $(PY) -m train data synthetic --out datasets/synthetic
+	test -f datasets/pets/dataset.json || $(PY) -m train data pets --out datasets/pets
+	$(PY) -m train embed --data datasets/synthetic --data datasets/pets --cache $(DEMO_CACHE)
+	for name in synthetic pets; do \
+	  $(PY) -m train study --data datasets/$$name --cache $(DEMO_CACHE) --out $(STUDY_RUNS)/$$name \
+	    --jobs 2 || exit 1; \
+	  rm -rf docs/results/study/$$name && mkdir -p docs/results/study/$$name && \
+	  cp -r $(STUDY_RUNS)/$$name/study.md $(STUDY_RUNS)/$$name/study.json $(STUDY_RUNS)/$$name/plots \
+	    docs/results/study/$$name/; \
+	done

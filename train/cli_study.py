@@ -121,20 +121,44 @@ def study(data_dir: Path, cache_dir: Path, out: Path, variants: str, betas: str,
                              "processes: each cell is already spread over them; use --jobs 1.")
         load = functools.partial(prepare_data, data_dir, cache_dir, backbone, quantize, device, max_length)
         load()  # embed what the cache lacks once, with a progress bar, before any worker starts
+        before = _finished_cells(out)
         reports = run_study(load, cfg, out, jobs=jobs, keep_weights=keep_weights, progress=not quiet)
+        fitted = len(_finished_cells(out) - before)
     except (ValueError, DatasetError, CheckpointError, ResumeMismatch, StudyMismatch, OSError) as err:
         raise click.ClickException(str(err)) from err
     if not PartialState().is_main_process:
         return
     data_card = json.loads((data_dir / "dataset.json").read_text())
-    meta = {"command": "python -m train " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["study"]
-            else "python -m train study ...",
-            "dataset": data_card.get("name", data_dir.name), "backbone": backbone,
+    command = ("python -m train " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["study"]
+               else "python -m train study ...")
+    runs = _log_invocation(out, command, time.perf_counter() - started, fitted)
+    meta = {"command": command, "dataset": data_card.get("name", data_dir.name), "backbone": backbone,
             "train_rows": cfg.train_rows or data_card.get("counts", {}).get("train"),
-            "wall_minutes": (time.perf_counter() - started) / 60, "title": title}
+            "wall_minutes": sum(r["wall_seconds"] for r in runs) / 60, "invocations": runs,
+            "title": title}
     summary = write_study(out, cfg, reports, meta)
     collapsed = [f"{r['variant']}/{r['capacity']}/beta={r['beta']:g}" for r in summary["rows"]
                  if r["collapsed"] and r["beta"] is not None]
     click.echo(f"Wrote {out / 'study.md'}, {out / 'study.json'} and {out / 'plots'}/ "
                f"({len(reports)} cells, {meta['wall_minutes']:.1f} min).")
     click.echo("Collapsed (AU share on z < 0.1): " + (", ".join(collapsed) or "none"))
+
+
+def _finished_cells(out: Path) -> set[str]:
+    return {p.parent.name for p in (out / "cells").glob("*/cell.json")}
+
+
+def _log_invocation(out: Path, command: str, seconds: float, fitted: int) -> list[dict[str, Any]]:
+    """Append this run to ``invocations.json`` and return the runs that fitted cells.
+
+    The study's wall time is the sum over those runs, so resuming after an interruption (or
+    re-drawing the table, which fits nothing) does not hide or inflate the cost.
+    """
+    from train.report import write_json
+
+    path = out / "invocations.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    runs.append({"command": command, "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+                 "wall_seconds": round(seconds, 1), "cells_fitted": fitted})
+    write_json(path, runs)
+    return [r for r in runs if r["cells_fitted"] > 0]

@@ -148,6 +148,9 @@ def test_study_writes_table_json_and_plots_then_resumes_without_refitting(root: 
     again = runner.invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert report_mtimes(out) == before
+    runs = json.loads((out / "invocations.json").read_text())
+    assert [r["cells_fitted"] for r in runs] == [10, 0]  # the wall time counts the first run only
+    assert "over 1 run(s) that fitted cells" in (out / "study.md").read_text()
 
 
 def test_an_interrupted_study_fits_only_the_missing_cells(root: Path) -> None:
