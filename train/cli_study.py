@@ -116,17 +116,19 @@ def study(data_dir: Path, cache_dir: Path, out: Path, variants: str, betas: str,
         cfg = StudyConfig(variants=tuple(v.strip() for v in variants.split(",") if v.strip()),
                           betas=_floats(betas), capacities=_capacities(capacities), seeds=_ints(seeds),
                           **values)
-        if jobs > 1 and PartialState().num_processes > 1:
+        state = PartialState()
+        if jobs > 1 and state.num_processes > 1:
             raise ValueError("--jobs > 1 cannot be combined with accelerate launch on several "
                              "processes: each cell is already spread over them; use --jobs 1.")
         load = functools.partial(prepare_data, data_dir, cache_dir, backbone, quantize, device, max_length)
-        load()  # embed what the cache lacks once, with a progress bar, before any worker starts
+        with state.main_process_first():  # the main process embeds what the cache lacks, once
+            load()
         before = _finished_cells(out)
         reports = run_study(load, cfg, out, jobs=jobs, keep_weights=keep_weights, progress=not quiet)
         fitted = len(_finished_cells(out) - before)
     except (ValueError, DatasetError, CheckpointError, ResumeMismatch, StudyMismatch, OSError) as err:
         raise click.ClickException(str(err)) from err
-    if not PartialState().is_main_process:
+    if not state.is_main_process:
         return
     data_card = json.loads((data_dir / "dataset.json").read_text())
     command = ("python -m train " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["study"]
@@ -135,6 +137,7 @@ def study(data_dir: Path, cache_dir: Path, out: Path, variants: str, betas: str,
     meta = {"command": command, "dataset": data_card.get("name", data_dir.name), "backbone": backbone,
             "train_rows": cfg.train_rows or data_card.get("counts", {}).get("train"),
             "wall_minutes": sum(r["wall_seconds"] for r in runs) / 60, "invocations": runs,
+            "processes": state.num_processes,  # --batch-size is per process under accelerate
             "title": title}
     summary = write_study(out, cfg, reports, meta)
     collapsed = [f"{r['variant']}/{r['capacity']}/beta={r['beta']:g}" for r in summary["rows"]

@@ -122,7 +122,7 @@ def render_markdown(summary: dict[str, Any], title: str, meta: dict[str, Any]) -
         f"- Data: `{meta['dataset']}` ({meta['train_rows']} training rows), backbone "
         f"`{meta['backbone']}`; Z = {cfg['latent_dim']}, K = {cfg['n_flows']}, "
         f"lambda = {cfg['guide_weight']:g}, {cfg['epochs']:g} epochs, lr {cfg['lr']:g}, "
-        f"batch {cfg['batch_size']}.",
+        f"batch {cfg['batch_size']} per process x {meta.get('processes', 1)} process(es).",
         f"- Capacities (hidden width H of every MLP): "
         + ", ".join(f"{k} = {v}" for k, v in cfg["capacities"].items()) + ".",
         "- Each entry: mean over seeds [95% t-interval], in percent except KL (nats). "
