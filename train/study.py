@@ -298,13 +298,17 @@ def t_quantile(df: int) -> float:
     return table[df - 1] if df <= len(table) else 1.96
 
 
-def interval(values: list[float]) -> dict[str, Any]:
+def interval(values: list[float], bounds: tuple[float, float] | None = None) -> dict[str, Any]:
     """Mean and 95% t-interval over seeds: ``{"mean", "low", "high", "n"}`` (None when empty).
+
+    ``bounds`` clips the interval to the values the metric can take (a share cannot exceed 1).
 
     >>> interval([0.7, 0.8, 0.9])["low"] < 0.8 < interval([0.7, 0.8, 0.9])["high"]
     True
     >>> interval([0.5])["low"] is None  # one seed: a mean, no interval
     True
+    >>> interval([0.0, 1.0], bounds=(0, 1))["high"]
+    1
     """
     values = [v for v in values if v is not None and not math.isnan(v)]
     n = len(values)
@@ -315,4 +319,7 @@ def interval(values: list[float]) -> dict[str, Any]:
         return {"mean": mean, "low": None, "high": None, "n": 1}
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = t_quantile(n - 1) * sd / math.sqrt(n)
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return {"mean": mean, "low": low, "high": high, "n": n}

@@ -60,10 +60,14 @@ def summarize(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> dict[str,
                                "hidden_dim": members[0].hidden_dim, "beta": beta,
                                "seeds": [c.seed for c in members]}
         for key in METRICS:
-            row[key] = interval([m[key] for m in metrics])
+            row[key] = interval([m[key] for m in metrics], None if key == "kl" else (0.0, 1.0))
         sizes = sorted({k for m in metrics for k in m["accuracy_by_context_size"]}, key=int)
         row["accuracy_by_context_size"] = {
-            k: interval([m["accuracy_by_context_size"].get(k) for m in metrics]) for k in sizes}
+            k: interval([m["accuracy_by_context_size"].get(k) for m in metrics], (0.0, 1.0))
+            for k in sizes}
+        shares = [m["active_units_z_share"] for m in metrics if m["active_units_z_share"] is not None]
+        # seeds whose decoder got one z for every user; training either finds the latent or not
+        row["collapsed_seeds"] = sum(s < COLLAPSE_SHARE for s in shares) if shares else None
         share = row["active_units_z_share"]["mean"]
         row["collapsed"] = None if share is None else share < COLLAPSE_SHARE
         rows.append(row)
@@ -90,7 +94,7 @@ def _comparisons(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> list[d
                         mine = reports.get(Cell(variant, beta, capacity, hidden, seed).id)
                         if mine and vpl[seed] and mine.get(key) is not None and vpl[seed].get(key) is not None:
                             diffs.append(mine[key] - vpl[seed][key])
-                    item[key] = interval(diffs)
+                    item[key] = interval(diffs, (-1.0, 1.0))
                 out.append(item)
     return out
 
@@ -132,8 +136,9 @@ def render_markdown(summary: dict[str, Any], title: str, meta: dict[str, Any]) -
         "posterior mean pushed through the flow; for VPL this is mu again), so every model is "
         "measured alike. Swap-flip: share of target predictions that flip when every context "
         "pair is swapped. User spread: best minus worst user type's accuracy. "
-        f"Collapsed: AU share on z < {summary['collapse_share']:g} (the decoder gets the same z "
-        "for every user).",
+        f"Collapsed seeds: seeds whose AU share on z is below {summary['collapse_share']:g} (the "
+        "decoder gets the same z for every user); bold when the mean is. Intervals of shares and "
+        "accuracies are clipped to [0, 100].",
         "",
         "## SPL minus VPL (paired by seed)", "",
         "| model | capacity | beta | accuracy (points) | unseen users (points) | AU share on z (points) |",
@@ -143,14 +148,17 @@ def render_markdown(summary: dict[str, Any], title: str, meta: dict[str, Any]) -
         lines.append(f"| {c['variant']} | {c['capacity']} | {_beta(c['beta'])} | {_fmt(c['accuracy'])} | "
                      f"{_fmt(c['accuracy_unseen'])} | {_fmt(c['active_units_z_share'])} |")
     lines += ["", "## All settings", "",
-              "| model | capacity | beta | " + " | ".join(METRICS.values()) + " | collapsed |",
+              "| model | capacity | beta | " + " | ".join(METRICS.values()) + " | collapsed seeds |",
               "|---|---|---|" + "---|" * (len(METRICS) + 1)]
     order = {v: i for i, v in enumerate(cfg["variants"])}
     rows = sorted(summary["rows"], key=lambda r: (list(cfg["capacities"]).index(r["capacity"]),
                                                   order[r["variant"]], r["beta"] or 0))
     for r in rows:
         cells = [_fmt(r[k], percent=k != "kl") for k in METRICS]
-        collapsed = {True: "**yes**", False: "no", None: "-"}[r["collapsed"]]
+        n = r["accuracy"]["n"]
+        collapsed = "-" if r["collapsed_seeds"] is None else f"{r['collapsed_seeds']}/{n}"
+        if r["collapsed"]:
+            collapsed = f"**{collapsed}**"
         lines.append(f"| {r['variant']} | {r['capacity']} | {_beta(r['beta'])} | " + " | ".join(cells)
                      + f" | {collapsed} |")
     lines += ["", "## Plots", ""]

@@ -103,6 +103,7 @@ def test_spl_minus_vpl_is_paired_by_seed() -> None:
     assert comparison["active_units_z_share"]["mean"] == pytest.approx(1.0)
     collapsed = {r["variant"]: r["collapsed"] for r in summary["rows"]}
     assert collapsed == {"vpl": True, "spl": False}
+    assert {r["variant"]: r["collapsed_seeds"] for r in summary["rows"]} == {"vpl": 3, "spl": 0}
     assert cell_metrics(reports[Cell("vpl", 0.1, "big", 8, 0).id])["user_spread"] == pytest.approx(0.2)
 
 
@@ -131,7 +132,7 @@ def test_study_writes_table_json_and_plots_then_resumes_without_refitting(root: 
     assert spl["accuracy_by_context_size"]  # the curve of the context-size plot
     assert {c["variant"] for c in summary["comparisons"]} == {"spl"}
     table = (out / "study.md").read_text()
-    assert "| spl | tiny | 0.01 |" in table and "SPL minus VPL" in table
+    assert "| spl | tiny | 0.01 |" in table and "SPL minus VPL" in table and "collapsed seeds" in table
     for name in ("active_units_vs_beta", "accuracy_vs_beta", "accuracy_vs_context", "latent_maps"):
         assert (out / "plots" / f"{name}.png").stat().st_size > 1000
     cell = out / "cells" / Cell("spl", 0.01, "tiny", 8, 0).id
