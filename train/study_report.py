@@ -281,15 +281,16 @@ def _draw_latent_maps(plt: Any, cfg: dict[str, Any], latent_maps: dict[str, Any]
     betas = list(cfg["betas"])
     if not variants:
         return
+    # one scale for every panel: a collapsed latent shows as the dot it is, not as a
+    # PCA-magnified cloud; the title gives the spread (std of the users' z in the plane)
     fig, axes = plt.subplots(len(betas), len(variants), figsize=(3.0 * len(variants), 2.7 * len(betas)),
-                             dpi=100, squeeze=False)
+                             dpi=100, squeeze=False, sharex=True, sharey=True)
     for i, beta in enumerate(betas):
         for j, variant in enumerate(variants):
             ax = axes[i][j]
             lmap = latent_maps.get((variant, beta))
-            ax.set_title(f"{variant}, beta = {beta:g}", fontsize=9)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            spread = _spread(lmap["points"]) if lmap else 0.0
+            ax.set_title(f"{variant}, beta = {beta:g} (spread {spread:.2g})", fontsize=8)
             if lmap is None:
                 ax.text(0.5, 0.5, "no latent map\n(all latents equal)", ha="center", va="center",
                         transform=ax.transAxes, fontsize=8)
@@ -305,6 +306,16 @@ def _draw_latent_maps(plt: Any, cfg: dict[str, Any], latent_maps: dict[str, Any]
     fig.tight_layout()
     fig.savefig(folder / "latent_maps.png", metadata={"Software": None})
     plt.close(fig)
+
+
+def _spread(points: list[dict[str, Any]]) -> float:
+    """sqrt(var x + var y) of a latent map's points: how far apart the users' z are."""
+    n = len(points)
+    if n < 2:
+        return 0.0
+    mx = sum(p["x"] for p in points) / n
+    my = sum(p["y"] for p in points) / n
+    return (sum((p["x"] - mx) ** 2 + (p["y"] - my) ** 2 for p in points) / n) ** 0.5
 
 
 def _load_latent_maps(cfg: StudyConfig, out: Path) -> dict[tuple[str, float], Any]:
