@@ -77,23 +77,26 @@ def summarize(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> dict[str,
 
 
 def _comparisons(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """SPL (and each ablation) minus VPL per (capacity, beta), paired by seed."""
-    if "vpl" not in cfg.variants:
-        return []
+    """Paired by seed, per (capacity, beta): every flow model minus VPL, and every SPL
+    variant minus IAF-VPL (what SPL adds beyond a flow posterior)."""
+    pairs = []
+    if "vpl" in cfg.variants:
+        pairs += [(v, "vpl") for v in cfg.variants if VARIANTS[v].kind in ("spl", "ivpl")]
+    if "ivpl" in cfg.variants:
+        pairs += [(v, "ivpl") for v in cfg.variants if VARIANTS[v].kind == "spl"]
     out = []
-    others = [v for v in cfg.variants if VARIANTS[v].kind in ("spl", "ivpl")]
     for capacity, hidden in cfg.capacities:
         for beta in cfg.betas:
-            vpl = {s: reports.get(Cell("vpl", beta, capacity, hidden, s).id) for s in cfg.seeds}
-            for variant in others:
-                item: dict[str, Any] = {"variant": variant, "baseline": "vpl",
+            for variant, baseline in pairs:
+                item: dict[str, Any] = {"variant": variant, "baseline": baseline,
                                         "capacity": capacity, "beta": beta}
                 for key in ("accuracy", "accuracy_unseen", "active_units_z_share"):
                     diffs = []
                     for seed in cfg.seeds:
-                        mine = reports.get(Cell(variant, beta, capacity, hidden, seed).id)
-                        if mine and vpl[seed] and mine.get(key) is not None and vpl[seed].get(key) is not None:
-                            diffs.append(mine[key] - vpl[seed][key])
+                        mine = reports.get(Cell(variant, beta, capacity, hidden, seed).id) or {}
+                        base = reports.get(Cell(baseline, beta, capacity, hidden, seed).id) or {}
+                        if mine.get(key) is not None and base.get(key) is not None:
+                            diffs.append(mine[key] - base[key])
                     item[key] = interval(diffs, (-1.0, 1.0))
                 out.append(item)
     return out
@@ -140,12 +143,12 @@ def render_markdown(summary: dict[str, Any], title: str, meta: dict[str, Any]) -
         "decoder gets the same z for every user); bold when the mean is. Intervals of shares and "
         "accuracies are clipped to [0, 100].",
         "",
-        "## SPL minus VPL (paired by seed)", "",
-        "| model | capacity | beta | accuracy (points) | unseen users (points) | AU share on z (points) |",
-        "|---|---|---|---|---|---|",
+        "## SPL minus VPL, and SPL minus IAF-VPL (paired by seed)", "",
+        "| model | minus | capacity | beta | accuracy (points) | unseen users (points) | AU share on z (points) |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for c in summary["comparisons"]:
-        lines.append(f"| {c['variant']} | {c['capacity']} | {_beta(c['beta'])} | {_fmt(c['accuracy'])} | "
+    for c in sorted(summary["comparisons"], key=lambda c: c["baseline"] != "vpl"):
+        lines.append(f"| {c['variant']} | {c['baseline']} | {c['capacity']} | {_beta(c['beta'])} | {_fmt(c['accuracy'])} | "
                      f"{_fmt(c['accuracy_unseen'])} | {_fmt(c['active_units_z_share'])} |")
     lines += ["", "## All settings", "",
               "| model | capacity | beta | " + " | ".join(METRICS.values()) + " | collapsed seeds |",

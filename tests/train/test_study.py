@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -105,6 +106,14 @@ def test_spl_minus_vpl_is_paired_by_seed() -> None:
     assert collapsed == {"vpl": True, "spl": False}
     assert {r["variant"]: r["collapsed_seeds"] for r in summary["rows"]} == {"vpl": 3, "spl": 0}
     assert cell_metrics(reports[Cell("vpl", 0.1, "big", 8, 0).id])["user_spread"] == pytest.approx(0.2)
+
+    # with IAF-VPL in the grid, SPL is also compared with it: what SPL adds beyond a flow
+    for seed in range(3):
+        reports[Cell("ivpl", 0.1, "big", 8, seed).id] = {**base, "accuracy": 0.9}
+    with_ivpl = dataclasses.replace(cfg, variants=("vpl", "ivpl", "spl"))
+    pairs = {(c["variant"], c["baseline"]): c for c in summarize(with_ivpl, reports)["comparisons"]}
+    assert set(pairs) == {("ivpl", "vpl"), ("spl", "vpl"), ("spl", "ivpl")}
+    assert pairs[("spl", "ivpl")]["accuracy"]["mean"] == pytest.approx(0.70 - 0.9)
 
 
 def test_subsample_train_keeps_the_first_rows(root: Path) -> None:
