@@ -56,7 +56,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("spl-nosplit", "spl", (("split_context", False),),
             "SPL with shift and scale both conditioned on the pooled context"),
     Variant("spl-nofilm", "spl", (("film", False),), "SPL with an MLP decoder on [x; z]"),
+    # not in the default grid: do the flow models survive a high beta because of free nats?
+    Variant("ivpl-nofreenats", "ivpl", (("free_nats", 0.0),), "IAF-VPL without free nats"),
+    Variant("spl-nofreenats", "spl", (("free_nats", 0.0),), "SPL without free nats"),
 )}
+DEFAULT_VARIANTS = ("btl", "vpl", "ivpl", "spl", "spl-noguide", "spl-nosplit", "spl-nofilm")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class StudyConfig:
     """The grid and the settings every cell shares (trl-style: one typed place for all of it)."""
 
     variants: tuple[str, ...] = field(
-        default=tuple(VARIANTS), metadata={"help": f"models of the grid, from {list(VARIANTS)}"})
+        default=DEFAULT_VARIANTS, metadata={"help": f"models of the grid, from {list(VARIANTS)}"})
     betas: tuple[float, ...] = field(
         default=(1e-3, 1e-2, 1e-1, 1.0), metadata={"help": "KL weights (BTL ignores them)"})
     capacities: tuple[tuple[str, int], ...] = field(

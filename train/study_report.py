@@ -83,7 +83,7 @@ def _comparisons(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> list[d
     if "vpl" in cfg.variants:
         pairs += [(v, "vpl") for v in cfg.variants if VARIANTS[v].kind in ("spl", "ivpl")]
     if "ivpl" in cfg.variants:
-        pairs += [(v, "ivpl") for v in cfg.variants if VARIANTS[v].kind == "spl"]
+        pairs += [(v, "ivpl") for v in cfg.variants if VARIANTS[v].kind in ("spl", "ivpl") and v != "ivpl"]
     out = []
     for capacity, hidden in cfg.capacities:
         for beta in cfg.betas:
@@ -179,7 +179,8 @@ PLOTS = {
     "latent_maps.png": "user latents side by side",
 }
 _COLORS = {"btl": "0.4", "vpl": "tab:red", "ivpl": "tab:orange", "spl": "tab:blue",
-           "spl-noguide": "tab:cyan", "spl-nosplit": "tab:purple", "spl-nofilm": "tab:green"}
+           "spl-noguide": "tab:cyan", "spl-nosplit": "tab:purple", "spl-nofilm": "tab:green",
+           "ivpl-nofreenats": "tab:brown", "spl-nofreenats": "tab:pink"}
 
 
 def _errorbar(ax: Any, rows: list[dict[str, Any]], key: str, xs: list[float], variant: str,
