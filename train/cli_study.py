@@ -122,9 +122,10 @@ def study(data_dir: Path, cache_dir: Path, out: Path, variants: str, betas: str,
                              "processes: each cell is already spread over them; use --jobs 1.")
         load = functools.partial(prepare_data, data_dir, cache_dir, backbone, quantize, device, max_length)
         with state.main_process_first():  # the main process embeds what the cache lacks, once
-            load()
+            data = load()
         before = _finished_cells(out)
-        reports = run_study(load, cfg, out, jobs=jobs, keep_weights=keep_weights, progress=not quiet)
+        reports = run_study(load, cfg, out, jobs=jobs, keep_weights=keep_weights, progress=not quiet,
+                            data=data)
         fitted = len(_finished_cells(out) - before)
     except (ValueError, DatasetError, CheckpointError, ResumeMismatch, StudyMismatch, OSError) as err:
         raise click.ClickException(str(err)) from err

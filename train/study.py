@@ -165,13 +165,15 @@ def subsample_train(data: PreparedData, rows: int) -> PreparedData:
     return dataclasses.replace(data, splits=splits)
 
 
-def _expected_config(cell: Cell, cfg: StudyConfig, data: PreparedData) -> dict[str, Any]:
+def _cell_plan(cell: Cell, cfg: StudyConfig, data: PreparedData) -> tuple[Any, dict[str, Any]]:
+    """The cell's ModelConfig and the settings a finished cell must have been trained with."""
     from train.fit import model_config
 
     model = model_config(VARIANTS[cell.variant].kind, data.embeddings.shape[1], data,
                          cell.model_overrides(cfg))
-    return {"model": model.to_dict(), "fit": dataclasses.asdict(cell.fit_config(cfg)),
-            "backbone": data.backbone, "train_rows": len(data.splits["train"])}
+    expected = {"model": model.to_dict(), "fit": dataclasses.asdict(cell.fit_config(cfg)),
+                "backbone": data.backbone, "train_rows": len(data.splits["train"])}
+    return model, expected
 
 
 def finished_report(folder: Path, expected: dict[str, Any]) -> dict[str, Any] | None:
@@ -197,15 +199,13 @@ def finished_report(folder: Path, expected: dict[str, Any]) -> dict[str, Any] | 
 def run_cell(data: PreparedData, cell: Cell, cfg: StudyConfig, folder: Path,
              keep_weights: bool = False, progress: bool = False) -> dict[str, Any]:
     """Fit one cell into ``folder`` and return its report (main process; {} elsewhere)."""
-    from train.fit import fit, model_config
+    from train.fit import fit
     from train.report import write_json
 
-    expected = _expected_config(cell, cfg, data)
+    model, expected = _cell_plan(cell, cfg, data)
     done = finished_report(folder, expected)
     if done is not None:
         return done
-    model = model_config(VARIANTS[cell.variant].kind, data.embeddings.shape[1], data,
-                         cell.model_overrides(cfg))
     report = fit(data, folder, model, cell.fit_config(cfg), progress=progress,
                  save_weights=keep_weights, plots=False).report
     if report:
@@ -235,23 +235,25 @@ def run_study(
     jobs: int = 1,
     keep_weights: bool = False,
     progress: bool = True,
+    data: PreparedData | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run every unfinished cell; return ``{cell id: report}`` for the whole grid.
 
     ``load`` returns the prepared (embedded) data; it is called once here and once in each of
-    the ``jobs`` worker processes (a picklable function such as ``functools.partial``). With
+    the ``jobs`` worker processes (a picklable function such as ``functools.partial``); pass
+    ``data`` when it is already loaded to skip the first call. With
     ``jobs > 1`` each worker uses ``cpu_count // jobs`` threads: on small models two
     single-threaded fits beat one two-threaded fit.
     """
     from tqdm.auto import tqdm
 
     out = Path(out)
-    data = subsample_train(load(), cfg.train_rows)
+    data = subsample_train(load() if data is None else data, cfg.train_rows)
     cells = cells_of(cfg)
     reports: dict[str, dict[str, Any]] = {}
     todo = []
     for cell in cells:  # decided once, so every process of an accelerate launch agrees
-        done = finished_report(out / "cells" / cell.id, _expected_config(cell, cfg, data))
+        done = finished_report(out / "cells" / cell.id, _cell_plan(cell, cfg, data)[1])
         if done is None:
             todo.append(cell)
         else:
