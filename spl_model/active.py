@@ -12,6 +12,23 @@ answer would rule some of them out) and zero when every sample predicts the same
 however uncertain that outcome is (an answer that is a coin flip for everyone teaches
 nothing). The next query is the pool pair with the highest score among those not yet asked.
 
+Look-ahead (``method="lookahead"``): BALD needs posterior samples that disagree where the
+answers are still open. An amortised posterior trained with a small KL weight does not give
+them: its samples collapse onto the point latent and the remaining uncertainty shows up as
+*hedged predictions* of that point instead (``p ~ 1/2`` on the pairs the answers so far leave
+open). The look-ahead score asks the encoder itself what each answer would change. For
+candidate ``q = (a, b)`` with ``p_q = sigmoid(r(a, z*) - r(b, z*))`` under the point latent
+``z*``, let ``z+`` and ``z-`` be the point latents of ``D_h`` plus "a wins" and plus "b wins",
+and ``pi+(t), pi-(t)`` their predictions on each other pool pair ``t``. Then::
+
+    I(y_q; y_t) = H[p_q pi+(t) + (1 - p_q) pi-(t)] - p_q H[pi+(t)] - (1 - p_q) H[pi-(t)]
+
+is the information the answer to ``q`` carries about the answer to ``t``, with the encoder's
+update as the belief update; the score averages it over ``t`` (the expected predictive
+information gain, EPIG [2], on the pool as target set). It is 0 for a pair whose answer the
+model already predicts (``p_q`` near 0 or 1) and for a pair whose answer, either way, moves no
+other prediction; it is highest for an open pair whose answer settles many others.
+
 Stopping signal: ``top_stability`` is the probability, under the posterior, that the response
 ranked first with the posterior's point latent (eval-mode ``posterior(...).z``: the base mean
 pushed through the flow) stays first, estimated as the share of S samples under which it does.
@@ -30,6 +47,8 @@ every user (``[P, D]``) or given per user (``[B, P, D]``).
 References:
     [1] N. Houlsby, F. Huszar, Z. Ghahramani, M. Lengyel. Bayesian Active Learning for
         Classification and Preference Learning. arXiv:1112.5745, 2011.
+    [2] F. Bickford Smith, A. Kirsch, S. Farquhar, Y. Gal, A. Foster, T. Rainforth.
+        Prediction-oriented Bayesian Active Learning. AISTATS 2023.
 
 Example:
     >>> from spl_model import ModelConfig, build_model
@@ -61,6 +80,8 @@ __all__ = [
     "Context",
     "QueryChoice",
     "bald_scores",
+    "lookahead_scores",
+    "lookahead_stability",
     "posterior_samples",
     "select_query",
     "top_stability",
@@ -156,12 +177,9 @@ def _point(model: RewardModel, context: Context) -> Tensor:
 
 
 def _sample_rewards(model: RewardModel, x: Tensor, z: Tensor) -> Tensor:
-    """Rewards of ``x [B, N, D]`` under every sample ``z [B, S, Z]`` in ONE decoder call:
-    ``[B, S, N]``."""
-    B, S, Z = z.shape
-    N, D = x.shape[1], x.shape[2]
-    xs = x[:, None].expand(B, S, N, D).reshape(B * S, N, D)  # [B*S, N, D]
-    return model.reward(xs, z.reshape(B * S, Z)).view(B, S, N)
+    """Rewards of ``x [B, N, D]`` under every sample ``z [B, S, Z]``: ``[B, S, N]`` (one
+    decoder call per user; the responses' half of its first layer runs once)."""
+    return torch.stack([model.reward_grid(x[i], z[i]) for i in range(x.shape[0])])
 
 
 def bald_scores(p_first: Tensor) -> Tensor:
@@ -172,19 +190,142 @@ def bald_scores(p_first: Tensor) -> Tensor:
         tensor([0.6371, 0.0000])
     """
 
-    def entropy(p: Tensor) -> Tensor:
-        return torch.special.entr(p) + torch.special.entr(1 - p)
-
-    gain = entropy(p_first.mean(dim=-2)) - entropy(p_first).mean(dim=-2)
+    gain = _entropy(p_first.mean(dim=-2)) - _entropy(p_first).mean(dim=-2)
     return gain.clamp_min(0.0)  # >= 0 by Jensen; clamp float round-off
+
+
+def _entropy(p: Tensor) -> Tensor:
+    """Binary entropy in nats, elementwise."""
+    return torch.special.entr(p) + torch.special.entr(1 - p)
+
+
+def _lookahead(model: RewardModel, context: Context, a: Tensor,
+               b: Tensor) -> tuple[Tensor, Tensor]:
+    """For pool ``a, b [B, P, D]``: the point latents after each possible next answer,
+    ``z_after [B, P, 2, Z]`` (answer 0 = "a wins", 1 = "b wins", by ``model.lookahead_z``),
+    and the point latent's probability that ``a`` wins now, ``p_first [B, P]``."""
+    chosen, rejected, mask = context
+    B, P = a.shape[:2]
+    now = model.reward(torch.cat([a, b], dim=1), _point(model, context))  # [B, 2P]
+    p_first = torch.sigmoid(now[:, :P] - now[:, P:])  # [B, P]
+    D = a.shape[-1]
+    new_c = torch.stack([a, b], dim=2).reshape(B, 2 * P, D)  # [B, 2P, D]: a0 b0 a1 b1 ...
+    new_r = torch.stack([b, a], dim=2).reshape(B, 2 * P, D)
+    z_after = model.lookahead_z(chosen, rejected, mask, new_c, new_r)  # [B, 2P, Z]
+    return z_after.view(B, P, 2, model.cfg.z_dim), p_first
+
+
+def _pool(model: RewardModel, context: Context, pool_a: Tensor,
+          pool_b: Tensor) -> tuple[Tensor, Tensor]:
+    chosen, _, _ = _check_context(model, context)
+    B, D = chosen.shape[0], model.cfg.embed_dim
+    a, b = _per_user("pool_a", pool_a, B, D), _per_user("pool_b", pool_b, B, D)  # [B, P, D]
+    if a.shape != b.shape:
+        raise ShapeError(f"pool_a and pool_b must have the same shape; got {list(pool_a.shape)} "
+                         f"and {list(pool_b.shape)}.")
+    return a, b
+
+
+def _targets(asked: Tensor, n: int) -> Tensor:
+    """Up to ``n`` target pairs per user among those not asked yet, evenly spread over the
+    pool: ``[B, T]`` indices, ``T = min(n, fewest unasked pairs of any user)``."""
+    B, P = asked.shape
+    T = min(n, int((~asked).sum(dim=1).min()))
+    if T <= 0:
+        return asked.new_zeros(B, 0, dtype=torch.long)
+    out = []
+    for row in asked:
+        free = (~row).nonzero().flatten()  # [F]
+        pick = torch.linspace(0, len(free) - 1, T, device=row.device).round().long()
+        out.append(free[pick])
+    return torch.stack(out)
+
+
+@torch.no_grad()
+def lookahead_scores(model: RewardModel, context: Context, pool_a: Tensor, pool_b: Tensor,
+                     asked: Tensor | None = None, max_targets: int = 32) -> tuple[Tensor, Tensor]:
+    """Look-ahead EPIG of every pool pair (see the module docstring): ``([B, P], [B, P])``.
+
+    Args:
+        model: a latent model in eval mode.
+        context: the labels so far (as in :func:`select_query`).
+        pool_a, pool_b: ``[P, D]`` or ``[B, P, D]``: the candidates.
+        asked: ``[P]`` or ``[B, P]`` bool, pairs already asked: never targets (their answer is
+            known), but still scored.
+        max_targets: the target set is up to this many unasked pool pairs, evenly spread
+            over the pool (the expectation over targets is an average, so a sample of them
+            serves; this bounds the cost for big pools).
+    Returns:
+        ``scores [B, P]`` in nats: the mean over targets ``t != q`` of the mutual information
+        between the answers to ``q`` and ``t`` (0 with no target), and ``p_first [B, P]``,
+        the point latent's probability that the first side wins.
+
+    Cost: one tokenisation of the ``C + 2 P`` pairs, ``2 P`` set-encoder passes on ``C + 1``
+    tokens, and the decoder on ``2 P`` latents x ``2 T`` responses per user.
+    """
+    a, b = _pool(model, context, pool_a, pool_b)
+    B, P, D = a.shape
+    done = a.new_zeros(B, P, dtype=torch.bool) if asked is None else asked.expand(B, P)
+    z_after, p_first = _lookahead(model, context, a, b)  # [B, P, 2, Z], [B, P]
+    idx = _targets(done, max_targets)  # [B, T]
+    T = idx.shape[1]
+    if T == 0:
+        return a.new_zeros(B, P), p_first
+    rows = torch.arange(B, device=a.device)[:, None]
+    x = torch.cat([a[rows, idx], b[rows, idx]], dim=1)  # [B, 2T, D]
+    after = _sample_rewards(model, x, z_after.reshape(B, P * 2, -1)).view(B, P, 2, 2 * T)
+    pi = torch.sigmoid(after[..., :T] - after[..., T:])  # [B, P(query), 2(answer), T(target)]
+    plus, minus = pi[:, :, 0], pi[:, :, 1]  # [B, P, T]
+    w = p_first[:, :, None]  # [B, P, 1]
+    mixed = w * plus + (1 - w) * minus
+    mi = (_entropy(mixed) - w * _entropy(plus) - (1 - w) * _entropy(minus)).clamp_min(0.0)
+    other = idx[:, None, :] != torch.arange(P, device=a.device)[None, :, None]  # [B, P, T]
+    scores = (mi * other).sum(dim=2) / other.sum(dim=2).clamp_min(1)  # [B, P]
+    return scores, p_first
+
+
+@torch.no_grad()
+def lookahead_stability(model: RewardModel, context: Context, candidates_emb: Tensor,
+                        pool_a: Tensor, pool_b: Tensor, asked: Tensor | None = None) -> Tensor:
+    """Probability that the top candidate stays on top whatever the next answer: ``[B]``.
+
+    For each pool pair ``q`` not asked yet, the chance that answering it keeps the point
+    latent's top candidate on top is ``p_q [top(z+) = top] + (1 - p_q) [top(z-) = top]`` (the
+    look-ahead latents of the module docstring); the signal is the smallest over ``q``: even
+    the most unsettling next question leaves the top pick in place with this probability.
+    1 when no pair is left to ask.
+
+    Args:
+        model: a latent model in eval mode.
+        context: the labels so far (as in :func:`select_query`).
+        candidates_emb: ``[N, D]`` or ``[B, N, D]`` responses to one prompt.
+        pool_a, pool_b: ``[P, D]`` or ``[B, P, D]``: the questions that could come next.
+        asked: ``[P]`` or ``[B, P]`` bool, True for pairs already asked (ignored).
+    Returns:
+        ``[B]`` in [0, 1].
+    """
+    a, b = _pool(model, context, pool_a, pool_b)
+    B, P, D = a.shape
+    x = _per_user("candidates_emb", candidates_emb, B, D)  # [B, N, D]
+    if P == 0:
+        return x.new_ones(B)
+    top = model.reward(x, _point(model, context)).argmax(dim=1)  # [B]
+    z_after, p_first = _lookahead(model, context, a, b)  # [B, P, 2, Z], [B, P]
+    after = _sample_rewards(model, x, z_after.reshape(B, P * 2, -1))  # [B, 2P, N]
+    tops = after.argmax(dim=2).view(B, P, 2)
+    same = (tops == top[:, None, None]).float()  # [B, P, 2]
+    stay = p_first * same[..., 0] + (1 - p_first) * same[..., 1]  # [B, P]
+    if asked is not None:
+        stay = stay.masked_fill(asked.expand(B, P), 1.0)
+    return stay.amin(dim=1)
 
 
 @torch.no_grad()
 def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: Tensor,
                  asked: Tensor | None = None, n_samples: int = 32,
                  seed: int | None = None, spread: float = 1.0,
-                 redundancy: float = 0.0) -> QueryChoice:
-    """Score every pool pair by BALD and pick the best one not asked yet.
+                 redundancy: float = 0.0, method: str = "bald") -> QueryChoice:
+    """Score every pool pair (BALD, or the look-ahead EPIG) and pick the best one not asked yet.
 
     Args:
         model: a latent model in eval mode (BTL has no latent: every score is 0).
@@ -202,9 +343,14 @@ def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: T
             ``(c_i, r_i)``, so a pair whose embedding difference repeats an answered one
             ranks lower (a guard for posteriors that do not carry an answer over to similar
             pairs; not part of BALD).
+        method: ``"bald"`` (posterior samples; ``n_samples``, ``seed`` and ``spread`` apply)
+            or ``"lookahead"`` (:func:`lookahead_scores`; deterministic, ``p_first`` is then
+            the point latent's ``[B, 1, P]``).
     Returns:
         :class:`QueryChoice` (scores ``[B, P]``, best ``[B]``, p_first ``[B, S, P]``).
     """
+    if method not in ("bald", "lookahead"):
+        raise ValueError(f"method must be 'bald' or 'lookahead', got {method!r}")
     chosen, _, _ = _check_context(model, context)
     B, D = chosen.shape[0], model.cfg.embed_dim
     a, b = _per_user("pool_a", pool_a, B, D), _per_user("pool_b", pool_b, B, D)  # [B, P, D]
@@ -217,13 +363,17 @@ def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: T
         raise ShapeError(f"asked must be a bool tensor of shape [{P}] or [{B}, {P}]; got "
                          f"{excluded.dtype} {list(excluded.shape)}.")
     excluded = excluded.expand(B, P)
-    z = posterior_samples(model, context, n_samples, seed)  # [B, S, Z]
-    if spread != 1.0:
-        point = _point(model, context)[:, None]  # [B, 1, Z]
-        z = point + spread * (z - point)
-    rewards = _sample_rewards(model, torch.cat([a, b], dim=1), z)  # [B, S, 2P]
-    p_first = torch.sigmoid(rewards[..., :P] - rewards[..., P:])  # [B, S, P]
-    scores = bald_scores(p_first)  # [B, P]
+    if method == "lookahead":
+        scores, p_point = lookahead_scores(model, context, a, b, excluded)  # [B, P] each
+        p_first = p_point[:, None]  # [B, 1, P]
+    else:
+        z = posterior_samples(model, context, n_samples, seed)  # [B, S, Z]
+        if spread != 1.0:
+            point = _point(model, context)[:, None]  # [B, 1, Z]
+            z = point + spread * (z - point)
+        rewards = _sample_rewards(model, torch.cat([a, b], dim=1), z)  # [B, S, 2P]
+        p_first = torch.sigmoid(rewards[..., :P] - rewards[..., P:])  # [B, S, P]
+        scores = bald_scores(p_first)  # [B, P]
     if redundancy:
         ctx_c, ctx_r, mask = context
         done = torch.nn.functional.normalize(ctx_c - ctx_r, dim=-1)  # [B, C, D]

@@ -173,14 +173,27 @@ class RewardModel(nn.Module):
                 "(drop them, or score them with the BTL model, which needs no context)."
             )
 
+    def _tokens(self, chosen: Tensor, rejected: Tensor, mask: Tensor) -> tuple[Tensor, ...]:
+        """Per-pair tokens, each ``[B, C, F]``: SPL's ``(g_c, g_r)`` (F = Z/2), VPL's one
+        ``[e_c; e_r]`` token (F = Z). A pair's tokens never depend on the other pairs."""
+        assert self.tokenizer is not None
+        if self.cfg.kind == "spl":
+            return tuple(self.tokenizer(chosen, rejected, mask))
+        return (self.tokenizer(chosen, rejected, mask),)
+
     def _base(
         self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, with_swap: bool
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
         """Base Gaussian, the flow's two contexts and (optionally) the swapped statistics."""
-        assert self.tokenizer is not None and self.set_encoder is not None
+        return self._base_from_tokens(self._tokens(ctx_chosen, ctx_rejected, mask), mask, with_swap)
+
+    def _base_from_tokens(
+        self, tokens: tuple[Tensor, ...], mask: Tensor, with_swap: bool
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+        assert self.set_encoder is not None
         mean_swap = logvar_swap = None
         if self.cfg.kind == "spl":
-            g_c, g_r = self.tokenizer(ctx_chosen, ctx_rejected, mask)  # [B, C, Z/2] each
+            g_c, g_r = tokens  # [B, C, Z/2] each
             mean, logvar, pooled = self.set_encoder(torch.cat([g_c, g_r], -1), mask)
             if with_swap:
                 with torch.no_grad():  # the swapped token: the same halves, exchanged
@@ -191,8 +204,7 @@ class RewardModel(nn.Module):
                 c_s = _masked_mean((g_c + g_r) / 2, mask)  # [B, Z/2] swap-invariant
                 return mean.float(), logvar.float(), c_d, c_s, mean_swap, logvar_swap
         else:
-            tokens = self.tokenizer(ctx_chosen, ctx_rejected, mask)  # [B, C, Z]
-            mean, logvar, pooled = self.set_encoder(tokens, mask)
+            mean, logvar, pooled = self.set_encoder(tokens[0], mask)
         return mean.float(), logvar.float(), pooled, pooled, mean_swap, logvar_swap
 
     def _push(
@@ -235,6 +247,47 @@ class RewardModel(nn.Module):
         z, log_q, au_vector = self._push(z0, mean, logvar, c_shift, c_scale)
         return Posterior(mean, logvar, z, log_q, au_vector, mean_swap, logvar_swap)
 
+    def lookahead_z(self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor,
+                    new_chosen: Tensor, new_rejected: Tensor) -> Tensor:
+        """Point latents after one more answer, for M alternatives at once: ``[B, M, Z]``.
+
+        Row ``[b, m]`` is the eval-mode ``posterior(...).z`` (``eps = 0`` through the flow) of
+        user b's context plus the pair ``(new_chosen[b, m], new_rejected[b, m])``, whatever
+        the mode. Each response is tokenised once, not once per alternative, which is what
+        makes scoring every answer to every pool pair cheap (``spl_model.active``).
+
+        Args:
+            ctx_chosen, ctx_rejected: ``[B, C, D]``, ``C`` may be 0; mask ``[B, C]`` bool
+                (rows may be all False: the new pair is then the whole context).
+            new_chosen, new_rejected: ``[B, M, D]``.
+        """
+        D = self.cfg.embed_dim
+        a = _check_shape("ctx_chosen", ctx_chosen, ("B", "C", D))
+        b = _check_shape("ctx_rejected", ctx_rejected, ("B", "C", D))
+        m = _check_shape("mask", mask, ("B", "C"))
+        c = _check_shape("new_chosen", new_chosen, ("B", "M", D))
+        d = _check_shape("new_rejected", new_rejected, ("B", "M", D))
+        _same("B", a, b, m, c, d)
+        _same("C", a, b, m)
+        _same("M", c, d)
+        if mask.dtype != torch.bool:
+            raise ShapeError(f"mask must be a bool tensor (True = real pair), got {mask.dtype}.")
+        if self.cfg.kind == "oracle":
+            raise ValueError("the oracle has no encoder: it reads the true user features.")
+        B, C, M = a["B"], a["C"], c["M"]
+        if not self.cfg.has_latent:
+            return ctx_chosen.new_zeros(B, M, 0, dtype=torch.float32)
+        old = self._tokens(ctx_chosen, ctx_rejected, mask)  # each [B, C, F]
+        new = self._tokens(new_chosen, new_rejected, mask.new_ones(B, M))  # each [B, M, F]
+        tokens = tuple(
+            torch.cat([o[:, None].expand(B, M, C, o.shape[-1]), n[:, :, None]], dim=2)
+            .reshape(B * M, C + 1, o.shape[-1]) for o, n in zip(old, new))  # [B*M, C+1, F]
+        full = torch.cat([mask[:, None].expand(B, M, C), mask.new_ones(B, M, 1)], dim=2)
+        mean, logvar, c_shift, c_scale, _, _ = self._base_from_tokens(
+            tokens, full.reshape(B * M, C + 1), False)
+        z = self._push(mean, mean, logvar, c_shift, c_scale)[0]  # eps = 0
+        return z.view(B, M, -1)
+
     def sample_z(self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, n: int) -> Tensor:
         """``n`` posterior samples per user through the flow: ``[B, n, Z]`` (``[B, n, 0]`` BTL).
 
@@ -257,6 +310,17 @@ class RewardModel(nn.Module):
         b = _check_shape("z", z, ("B", self.cfg.z_dim))
         _same("B", a, b)
         return self.decoder(x, z.to(x.dtype) if z.dtype != x.dtype else z).float()
+
+    def reward_grid(self, x: Tensor, z: Tensor) -> Tensor:
+        """Rewards of the same N responses under S latents: x ``[N, D]``, z ``[S, Z]`` -> ``[S, N]``.
+
+        Equal to ``reward(x.expand(S, N, D), z)``, without the S copies: the response half of
+        the decoder's first layer runs once (what the active-query code scores pools with).
+        """
+        _check_shape("x", x, ("N", self.cfg.embed_dim))
+        _check_shape("z", z, ("S", self.cfg.z_dim))
+        out = self.decoder(x[None], z.to(x.dtype) if z.dtype != x.dtype else z).float()
+        return out.expand(z.shape[0], -1)  # [S, N] (a Z = 0 decoder returns [1, N])
 
     def _latent_for(self, batch: PreferenceBatch, with_swap: bool) -> tuple[Tensor, Posterior | None]:
         if self.cfg.kind == "oracle":

@@ -1,4 +1,5 @@
-"""The active-query selector (BALD) and the stopping signal, on tiny models and hand-built cases."""
+"""The active-query selector (BALD and the look-ahead EPIG) and the stopping signals, on tiny
+models and hand-built cases."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from torch import nn
 
 from conftest import D, Z, random_context, tiny_model
 from spl_model import ModelConfig, ShapeError, build_model
+import spl_model.active as active
 from spl_model.active import (
     QueryChoice,
     bald_scores,
+    lookahead_scores,
+    lookahead_stability,
     posterior_samples,
     select_query,
     top_stability,
@@ -177,3 +181,107 @@ def test_redundancy_penalty_demotes_a_repeat_of_an_answered_pair(
     # spread 1 is the posterior as is
     assert torch.equal(select_query(model, context, pool_a, pool_b, n_samples=8,
                                     spread=1.0).scores, plain.scores)
+
+
+# -- the look-ahead selector and stopping signal --------------------------------------------
+
+
+def scripted_lookahead(monkeypatch: pytest.MonkeyPatch, model: torch.nn.Module,
+                       point: list[float]) -> None:
+    """Point latent ``point``; each answer moves it by 3 along the sign of the answered
+    pair's direction on the first two dimensions (chosen minus rejected), as an encoder that
+    has learnt what each pair says would."""
+    z_now = torch.tensor([point])  # [1, 2]
+    monkeypatch.setattr(active, "_point", lambda m, c: z_now.expand(c[0].shape[0], -1))
+
+    def lookahead_z(c, r, m, new_c, new_r):  # [B, M, D] -> [B, M, 2]
+        return z_now[:, None] + 3 * torch.sign((new_c - new_r)[..., :2])
+
+    monkeypatch.setattr(model, "lookahead_z", lookahead_z)
+
+
+def lookahead_pool() -> tuple[torch.Tensor, torch.Tensor]:
+    """0: attribute 0 (the user's known taste), 1, 2: attribute 1 (open), 3: no difference,
+    4: attribute 0 again, weaker."""
+    a, b = torch.zeros(5, D), torch.zeros(5, D)
+    a[0, 0], b[0, 0] = 1.0, -1.0
+    a[1, 1], b[1, 1] = 1.0, -1.0
+    a[2, 1], b[2, 1] = 0.5, -0.5
+    a[4, 0], b[4, 0] = 0.5, -0.5
+    return a, b
+
+
+def test_lookahead_prefers_an_open_pair_over_one_the_model_already_predicts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.0])  # attribute 0 known, attribute 1 open
+    pool_a, pool_b = lookahead_pool()
+    choice = select_query(model, one_user_context(), pool_a, pool_b, method="lookahead")
+    scores = choice.scores[0]
+    assert choice.best.tolist() == [1] or choice.best.tolist() == [2]
+    assert choice.p_first[0, 0, 0] > 0.99  # pair 0's answer is already predicted ...
+    assert scores[0] < 0.01 < scores[1]  # ... so asking it teaches (almost) nothing
+    assert scores[3] == pytest.approx(0.0, abs=1e-6)  # an answer that moves nothing
+    # by hand: answering pair 1 settles pair 2 (sigmoid(+-3)) and nothing else
+    h = lambda q: -q * math.log(q) - (1 - q) * math.log(1 - q)  # noqa: E731
+    assert scores[1] == pytest.approx((math.log(2) - h(torch.sigmoid(torch.tensor(3.0)).item())) / 4,
+                                      abs=1e-5)
+    # the same pair 0 is worth asking when the model is unsure about attribute 0
+    scripted_lookahead(monkeypatch, model, [0.0, 0.0])
+    unsure = lookahead_scores(model, one_user_context(), pool_a, pool_b)[0][0]
+    assert unsure[0] > 10 * scores[0]
+
+
+def test_lookahead_targets_leave_out_asked_pairs_and_are_capped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.0])
+    pool_a, pool_b = lookahead_pool()
+    asked = torch.tensor([False, False, True, False, False])  # pair 2 answered: no target
+    scores, _ = lookahead_scores(model, one_user_context(), pool_a, pool_b, asked)
+    assert scores[0, 1] == pytest.approx(0.0, abs=1e-6)  # its only partner is no target now
+    choice = select_query(model, one_user_context(), pool_a, pool_b, asked, method="lookahead")
+    assert torch.isinf(choice.scores[0, 2]) and choice.best.item() != 2
+    assert active._targets(torch.zeros(2, 10, dtype=torch.bool), 4).tolist() == [[0, 3, 6, 9]] * 2
+    assert active._targets(torch.ones(1, 3, dtype=torch.bool), 4).shape == (1, 0)
+    everything = torch.ones(1, 5, dtype=torch.bool)
+    assert (lookahead_scores(model, one_user_context(), pool_a, pool_b, everything)[0] == 0).all()
+
+
+def test_lookahead_stability_is_the_chance_the_most_unsettling_answer_keeps_the_top(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.5])
+    candidates = torch.zeros(2, D)
+    candidates[0, 1], candidates[1, 1] = 1.0, -1.0  # top: candidate 0 (z[1] = 0.5 > 0)
+    pool_a, pool_b = lookahead_pool()
+    context = one_user_context()
+    # attribute-0 pairs cannot change a ranking that only attribute 1 decides
+    assert lookahead_stability(model, context, candidates, pool_a[[0, 4]], pool_b[[0, 4]]).item() == 1.0
+    # pair 1 answered "b" (probability 1 - sigmoid(1)) flips the top
+    stay = lookahead_stability(model, context, candidates, pool_a[:2], pool_b[:2]).item()
+    assert stay == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=1e-5)
+    asked = torch.tensor([False, True])
+    assert lookahead_stability(model, context, candidates, pool_a[:2], pool_b[:2], asked).item() == 1.0
+    assert lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0]).item() == 1.0
+
+
+@pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl", "btl"])
+def test_lookahead_runs_on_every_kind_and_is_deterministic(kind: str) -> None:
+    model = tiny_model(kind, seed=1).eval()
+    context = random_context([0, 2, 3], n_slots=3, seed=2)
+    pool_a, pool_b = torch.randn(3, 6, D), torch.randn(3, 6, D)
+    first = select_query(model, context, pool_a, pool_b, method="lookahead")
+    again = select_query(model, context, pool_a, pool_b, method="lookahead")
+    assert first.scores.shape == (3, 6) and first.p_first.shape == (3, 1, 6)
+    assert torch.equal(first.scores, again.scores) and (first.scores >= 0).all()
+    if kind == "btl":  # no latent: no answer changes anything
+        assert torch.allclose(first.scores, torch.zeros(3, 6), atol=1e-6)
+    stay = lookahead_stability(model, context, torch.randn(4, D), pool_a, pool_b)
+    assert stay.shape == (3,) and ((0 <= stay) & (stay <= 1)).all()
+
+
+def test_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="method must be 'bald' or 'lookahead'"):
+        select_query(tiny_model("spl").eval(), one_user_context(), torch.randn(2, D),
+                     torch.randn(2, D), method="epig")

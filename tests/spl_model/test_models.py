@@ -20,6 +20,47 @@ B, N = 3, 5
 
 
 @pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl", "btl"])
+def test_lookahead_z_is_the_posterior_of_each_extended_context(kind, make_model, make_context):
+    model = make_model(kind)  # train mode: lookahead_z is the eval-mode point all the same
+    ctx_c, ctx_r, mask = make_context([2, 0, 1], n_slots=2)  # user 1 has no labels yet
+    M, D = 4, model.cfg.embed_dim
+    new_c, new_r = torch.randn(B, M, D), torch.randn(B, M, D)
+    z = model.lookahead_z(ctx_c, ctx_r, mask, new_c, new_r)
+    assert z.shape == (B, M, model.cfg.z_dim)
+    model.eval()
+    for b in range(B):
+        real = mask[b]
+        for m in range(M):
+            c = torch.cat([ctx_c[b, real], new_c[b, m:m + 1]])[None]  # [1, C_b + 1, D]
+            r = torch.cat([ctx_r[b, real], new_r[b, m:m + 1]])[None]
+            expected = model.posterior(c, r, torch.ones(c.shape[:2], dtype=torch.bool)).z[0]
+            assert torch.allclose(z[b, m], expected, atol=1e-5), (b, m)
+
+
+def test_lookahead_z_errors(make_model, make_context):
+    model = make_model("spl")
+    ctx_c, ctx_r, mask = make_context([2, 1, 1])
+    D = model.cfg.embed_dim
+    with pytest.raises(ShapeError, match="inconsistent M"):
+        model.lookahead_z(ctx_c, ctx_r, mask, torch.randn(B, 4, D), torch.randn(B, 3, D))
+    with pytest.raises(ShapeError, match="mask must be a bool tensor"):
+        model.lookahead_z(ctx_c, ctx_r, mask.float(), torch.randn(B, 4, D), torch.randn(B, 4, D))
+    with pytest.raises(ValueError, match="oracle has no encoder"):
+        make_model("oracle").lookahead_z(ctx_c, ctx_r, mask, torch.randn(B, 4, D),
+                                         torch.randn(B, 4, D))
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_reward_grid_equals_reward_on_copies(kind, make_model):
+    model = make_model(kind).eval()
+    x, z = torch.randn(N, model.cfg.embed_dim), torch.randn(7, model.cfg.z_dim)
+    expected = model.reward(x.expand(7, N, -1), z)
+    assert torch.allclose(model.reward_grid(x, z), expected, atol=1e-5)
+    with pytest.raises(ShapeError, match="x"):
+        model.reward_grid(x[None], z)
+
+
+@pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl", "btl"])
 def test_posterior_reward_and_sample_z_shapes(kind, make_model, make_context):
     model = make_model(kind).eval()
     Z = model.cfg.z_dim

@@ -1,5 +1,7 @@
 """The synthetic advice dataset: natural text, disjoint prompts, and contexts that need 2+ answers."""
 
+import hashlib
+import json
 import re
 from collections import Counter
 
@@ -117,3 +119,86 @@ def test_bad_config_is_refused_with_the_fix():
 
     with pytest.raises(DatasetError, match=r"types must be 2 or more distinct attributes"):
         SyntheticConfig(types=("concise", "funny"))
+
+
+# -- the options behind the active-querying model (docs/results/active.md) ------------------
+
+WIDE = SyntheticConfig(train_rows=600, test_rows=100, unseen_users=5, rows_per_unseen_user=2,
+                       pool_size=60, survey_pairs="any", identifying_contexts=False,
+                       min_context=1, mixture_share=0.5, seed=2)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return build_synthetic(WIDE)
+
+
+def test_survey_pairs_any_are_drawn_like_rows(wide):
+    survey = wide.splits["survey"]
+    assert len(survey) == 60
+    for row in survey:
+        validate_survey_row(row)
+    differing = Counter(sum(a != b for a, b in zip(r["attributes_a"], r["attributes_b"]))
+                        for r in survey)
+    assert len(differing) >= 3  # not only the 4-attribute flips of the balanced survey
+    splits = [len(consistent_types([{"id": r["id"], "chosen": "a"}],
+                                   noiseless_answers_with_ties(r))) for r in survey]
+    assert 4 in splits  # some pairs every type answers alike (a tie counts as both)
+
+
+def noiseless_answers_with_ties(row):
+    """Each type's strict choice on one survey pair; a type indifferent to it has no answer."""
+    out = {}
+    for k, t in enumerate(ATTRIBUTES):
+        if row["attributes_a"][k] != row["attributes_b"][k]:
+            out[t] = {row["id"]: "a" if row["attributes_a"][k] > row["attributes_b"][k] else "b"}
+        else:
+            out[t] = {}
+    return out
+
+
+def test_open_contexts_include_ones_that_leave_several_types_open(wide):
+    survey = {r["id"]: r for r in wide.splits["survey"]}
+    typed = [r for r in wide.splits["train"] + wide.splits["test"] if r["user_type"] is not None]
+    sizes = Counter(len(r["context"]) for r in typed)
+    assert min(sizes) == 1 and max(sizes) == 8
+
+    def open_types(row):
+        answers = {t: {} for t in ATTRIBUTES}
+        for item in row["context"]:
+            for t, choice in noiseless_answers_with_ties(survey[item["id"]]).items():
+                answers[t].update(choice)
+        return consistent_types(row["context"], answers)
+
+    assert any(len(open_types(r)) > 1 for r in typed)
+    assert all(r["user_type"] in open_types(r) for r in typed)  # never a wrong answer
+
+
+def test_mixture_rows_are_fresh_continuous_users_and_test_stays_discrete(wide):
+    train = wide.splits["train"]
+    mixed = [r for r in train if r["user_type"] is None]
+    assert 0.4 <= len(mixed) / len(train) <= 0.6
+    assert len({r["user"] for r in mixed}) == len(mixed)  # one user per row
+    for r in mixed:
+        validate_preference_row(r)
+        assert abs(sum(r["user_weights"]) - 1) < 1e-9 and 1 <= len(r["context"]) <= 8
+        assert r["attributes_chosen"] != r["attributes_rejected"]
+    assert all(r["user_type"] is not None for r in wide.splits["test"])
+    assert "continuous users" in wide.card["notes"]
+
+
+def test_the_defaults_build_exactly_what_they_built_before():
+    """The new options are off by default and draw nothing from the RNG when off: the digest
+    is that of the same build before they existed."""
+    splits = build_synthetic(SMALL).splits
+    digest = hashlib.sha256(json.dumps(splits, sort_keys=True).encode()).hexdigest()
+    assert digest == "c1fcd260462be966fe4213d4763545667527ef332e99992f91c9618a7425f650"
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"survey_pairs": "some"}, "survey_pairs must be 'balanced' or 'any'"),
+    ({"mixture_share": 1.5}, "mixture_share must be in"),
+])
+def test_bad_options_say_what_is_wrong(values, message):
+    with pytest.raises(Exception, match=message):
+        SyntheticConfig(**values)

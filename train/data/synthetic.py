@@ -30,6 +30,13 @@ until it identifies the type (``contexts.draw_context``). An unseen user answers
 drawn from the union of all pools with its own noiseless choice (the side its weights
 score higher), and all of that user's test rows share this one context.
 
+For active querying (``docs/results/active.md``) two flags widen what the encoder learns from:
+``survey_pairs="any"`` draws survey pairs like the rows (any two responses, a
+``controversial_share`` of them split the types; a type answers a pair it is indifferent to
+with one coin flip), and ``identifying_contexts=False`` keeps every drawn context, including
+those that leave several types open (as a visitor's first one or two answers do), so the
+posterior learns to hedge there instead of seeing only contexts that settle the type.
+
 Prompts are split by prompt (``test_fraction``), so train and test never share a prompt.
 """
 
@@ -63,6 +70,9 @@ class SyntheticConfig:
     test_fraction: float = arg(0.15, "share of prompts held out for test and unseen users")
     pool_size: int = arg(16, "survey pairs per user type")
     shared_pool: bool = arg(True, "all types answer one shared survey pool (else one pool per type, whose pair ids leak the type)")
+    survey_pairs: str = arg("balanced", "balanced: every survey pair splits the types as evenly as possible; any: survey pairs are drawn like the rows (controversial_share of them split the types, the rest do not), and a type answers a pair it is indifferent to with a coin flip")
+    mixture_share: float = arg(0.0, "share of train rows from continuous users (fresh Dirichlet weights per row, like the unseen users', answering their own survey context) instead of the discrete types; test rows stay discrete")
+    identifying_contexts: bool = arg(True, "redraw a type's context until it identifies the type (False: any draw of min..max pairs, so the model also learns from contexts that leave several types open, as after a visitor's first answers)")
     min_context: int = arg(2, "fewest survey answers in a context")
     max_context: int = arg(8, "most survey answers in a context")
     dirichlet_alpha: float = arg(1.0, "concentration of unseen users' weights (1.0: uniform)")
@@ -75,13 +85,15 @@ class SyntheticConfig:
                 f"types must be 2 or more distinct attributes of {list(ATTRIBUTES)}, got "
                 f"{list(self.types)}"
             )
-        for name in ("noise", "controversial_share", "test_fraction"):
+        for name in ("noise", "controversial_share", "test_fraction", "mixture_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise DatasetError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if min(self.train_rows, self.test_rows, self.unseen_users, self.rows_per_unseen_user) < 0:
             raise DatasetError("row and user counts must be >= 0")
         if self.temperature <= 0:
             raise DatasetError(f"temperature must be > 0, got {self.temperature}")
+        if self.survey_pairs not in ("balanced", "any"):
+            raise DatasetError(f"survey_pairs must be 'balanced' or 'any', got {self.survey_pairs!r}")
         ContextSpec(self.min_context, self.max_context)
 
 
@@ -145,6 +157,12 @@ class _Sampler:
         group = hot if (want_hot and hot) or not cold else cold
         return self.rng.choice(group)
 
+    def pick_any_pair(self) -> tuple[int, int]:
+        """Any pair of two different responses, controversial with the configured share."""
+        hot = sorted(self.controversial)
+        cold = [p for p in self.prefs if p not in self.controversial]
+        return self.rng.choice(hot if self.rng.random() < self.cfg.controversial_share else cold)
+
     def row(self, prompt: int, pair: tuple[int, int], weights: Sequence[float]) -> dict[str, Any]:
         """One labelled row (chosen first): Bradley-Terry draw, then label noise."""
         x, y = pair if self.rng.random() < 0.5 else pair[::-1]
@@ -191,7 +209,10 @@ def _survey(
         pools[kind] = []
         for k in range(cfg.pool_size):
             prompt = free.pop()
-            x, y = rng.choice(splits[order[k % len(order)]])
+            if cfg.survey_pairs == "balanced":
+                x, y = rng.choice(splits[order[k % len(order)]])
+            else:
+                x, y = sampler.pick_any_pair()
             x, y = (x, y) if rng.random() < 0.5 else (y, x)
             sid = f"{kind}-{k:02d}"
             rows.append({
@@ -205,36 +226,57 @@ def _survey(
             })
             pools[kind].append(sid)
             for t in types:
-                answers[t][sid] = "a" if _margin(weights[t], x, y) > 0 else "b"
+                margin = _margin(weights[t], x, y)
+                a_wins = rng.random() < 0.5 if margin == 0 else margin > 0  # indifferent: a coin
+                answers[t][sid] = "a" if a_wins else "b"
     if cfg.shared_pool:
         pools = {t: pools["shared"] for t in types}
     return rows, pools, answers
 
 
-def _typed_rows(sampler, n_rows, prompts, pools, answers, spec, progress) -> list[dict[str, Any]]:
+def _dirichlet(cfg: SyntheticConfig, rng: random.Random) -> list[float]:
+    draws = [rng.gammavariate(cfg.dirichlet_alpha, 1.0) for _ in ATTRIBUTES]
+    return [d / sum(draws) for d in draws]
+
+
+def _own_answers(weights: Sequence[float], survey: list[dict[str, Any]]) -> dict[str, Choice]:
+    """A continuous user's noiseless survey answers: the side its weights score higher."""
+    return {row["id"]: "a" if sum(w * (a - b) for w, a, b in zip(
+        weights, row["attributes_a"], row["attributes_b"])) >= 0 else "b" for row in survey}
+
+
+def _mixture_row(sampler, k, prompts, survey, spec) -> dict[str, Any]:
+    """One train row of a fresh continuous user (``mixture_share``)."""
+    weights = _dirichlet(sampler.cfg, sampler.rng)
+    context = draw_context(sorted(r["id"] for r in survey), _own_answers(weights, survey),
+                           sampler.rng, spec)
+    row = sampler.row(sampler.rng.choice(prompts), sampler.pick_any_pair(), weights)
+    return {"user": f"mixture-{k:06d}", "user_type": None, "context": context, **row}
+
+
+def _typed_rows(sampler, n_rows, prompts, pools, answers, spec, progress,
+                survey=None) -> list[dict[str, Any]]:
     cfg, rng = sampler.cfg, sampler.rng
     weights = _type_weights(cfg.types)
     out = []
     for k in progress(range(n_rows)):
+        if survey is not None and cfg.mixture_share and rng.random() < cfg.mixture_share:
+            out.append(_mixture_row(sampler, k, prompts, survey, spec))
+            continue
         kind = cfg.types[k % len(cfg.types)]
         row = sampler.row(rng.choice(prompts), sampler.pick_pair(weights[kind]), weights[kind])
-        context = draw_context(pools[kind], answers[kind], rng, spec, answers=answers, user_type=kind)
+        context = draw_context(pools[kind], answers[kind], rng, spec,
+                               answers=answers if cfg.identifying_contexts else None, user_type=kind)
         out.append({"user": kind, "user_type": kind, "context": context, **row})
     return out
 
 
 def _unseen_rows(sampler, prompts, survey, spec) -> list[dict[str, Any]]:
     cfg, rng = sampler.cfg, sampler.rng
-    by_id = {row["id"]: row for row in survey}
     out = []
     for u in range(cfg.unseen_users):
-        draws = [rng.gammavariate(cfg.dirichlet_alpha, 1.0) for _ in ATTRIBUTES]
-        weights = [d / sum(draws) for d in draws]
-        own: dict[str, Choice] = {}
-        for sid, srow in by_id.items():
-            score = sum(w * (a - b) for w, a, b in zip(weights, srow["attributes_a"], srow["attributes_b"]))
-            own[sid] = "a" if score >= 0 else "b"
-        context = draw_context(sorted(by_id), own, rng, spec)
+        weights = _dirichlet(cfg, rng)
+        context = draw_context(sorted(r["id"] for r in survey), _own_answers(weights, survey), rng, spec)
         for _ in range(cfg.rows_per_unseen_user):
             row = sampler.row(rng.choice(prompts), sampler.pick_pair(weights), weights)
             out.append({"user": f"unseen-{u:04d}", "user_type": None, "context": context, **row})
@@ -260,7 +302,8 @@ def build_synthetic(cfg: SyntheticConfig = SyntheticConfig(), *, progress: bool 
     spec = ContextSpec(cfg.min_context, cfg.max_context)
     survey, pools, answers = _survey(sampler, train_prompts)
     splits = {
-        "train": _typed_rows(sampler, cfg.train_rows, train_prompts, pools, answers, spec, bar),
+        "train": _typed_rows(sampler, cfg.train_rows, train_prompts, pools, answers, spec, bar,
+                             survey=survey),
         "test": _typed_rows(sampler, cfg.test_rows, test_prompts, pools, answers, spec, bar),
         "survey": survey,
     }
@@ -281,7 +324,12 @@ def build_synthetic(cfg: SyntheticConfig = SyntheticConfig(), *, progress: bool 
             f"{len(train_prompts)} train / {len(test_prompts)} test (disjoint); 16 responses "
             "each, attributes in {-1,+1} (+1 = concise, friendly, numbered steps, cautious). "
             "Type t has weight 1 on attribute t; unseen users have Dirichlet weights. "
-            "Survey pairs split the types evenly; contexts identify exactly one type."
+            + ("Survey pairs split the types evenly" if cfg.survey_pairs == "balanced"
+               else "Survey pairs are drawn like the rows")
+            + ("; contexts identify exactly one type." if cfg.identifying_contexts
+               else "; contexts may leave several types open.")
+            + (f" A share {cfg.mixture_share:g} of train rows comes from continuous users (one "
+               "fresh Dirichlet user per row)." if cfg.mixture_share else "")
         ),
     }
     return BuiltDataset(card, splits)
