@@ -16,8 +16,9 @@ until ``next_pair`` returns None -> ``rank`` any time -> ``finish`` (completion 
   comes last in both modes. Each label stores the order that chose its pair (``query_order``:
   ``fixed`` for an active session's first pair). ``label`` accepts only the pair
   ``next_pair`` currently shows.
-- **Stopping**: ``summary`` sets ``stop_suggested`` once the confidence (the top-pick
-  stability, ``spl_model.active.top_stability``) reaches ``STOP_AT`` = 0.9.
+- **Stopping**: ``summary`` sets ``stop_suggested`` once the confidence (the chance that the
+  top picks survive the answer to any pack pair not answered yet,
+  ``spl_model.active.lookahead_stability``) reaches ``STOP_AT`` = 0.9.
 - **Time per label**: the UI passes the seconds since the pair appeared; API callers may pass
   nothing, and the time since the previous answer (or the session start) is stored.
 """
@@ -151,7 +152,8 @@ def summary(store: Store, service: Service, session_id: str,
     if not samples:
         latent = {k: {f: v for f, v in point.items() if f != "samples"}
                   for k, point in latent.items()}
-    confidence = service.confidence(person)
+    answered = {lab.pair_id for lab in labels}
+    confidence = service.confidence(person, [i for i in service.items if i["pair_id"] not in answered])
     main = "spl" if "spl" in person.z else next(iter(person.z), None)
     return {"n_labels": len(labels), "n_total": len(service.items),
             "n_context": person.n_context,

@@ -13,17 +13,20 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
   projected the same way. **Type shares**: the share of those samples whose nearest training
   type centroid (in the 2-D map) is each type.
 - **Confidence** (what the UI shows): for each ranking set of the demo pack (the fixed probe
-  set), the share of 32 posterior samples ``z ~ q(z | your labels)`` under which the response
-  ranked first with the posterior's own ``z`` stays first; averaged over the sets. 1.0 means
-  more labels would not change the model's top picks; with no labels the samples come from the
-  prior N(0, I). BTL has no latent, so no confidence. It is ``spl_model.active.top_stability``
-  averaged over the probe sets; at ``STOP_AT`` (0.9) the UI suggests finishing.
+  set), the chance that the response ranked first stays first whatever the visitor answers
+  next, taken over the pack pairs still to ask (the most unsettling one counts); averaged over
+  the sets. It is ``spl_model.active.lookahead_stability``: each possible answer's latent comes
+  from the encoder itself (``RewardModel.lookahead_z``), weighted by how likely the model finds
+  that answer. 1.0 means no remaining question is likely to change the model's top picks
+  (and it is 1.0 once every pair is answered); at ``STOP_AT`` (0.9) the UI suggests finishing.
+  BTL has no latent, so no confidence. (Posterior samples are no use here: the trained
+  posterior's samples nearly coincide, so their "share that keeps the top" was ~0.9 before any
+  answer; see ``docs/results/active.md``.)
 - **Next pair** (sessions in ``active`` mode, ``select_pair``): the pack pair with the highest
-  BALD information gain under 32 posterior samples of the SPL model (``spl_model.active``),
-  minus a redundancy penalty (``QUERY_REDUNDANCY``) for pairs like the ones already answered:
-  without it BALD re-asks what it was just told (see ``docs/results/active.md``).
-  Seeded per session and answer count, and every posterior sample is drawn under one lock, so
-  the pair shown and the pair ``label`` expects are the same even with concurrent visitors.
+  look-ahead information gain of the SPL model (``QUERY_METHOD``, ``spl_model.active``): how
+  much its answer, either way, would tell about the answers to the other pairs still to ask.
+  Deterministic (no sampling), so the pair shown and the pair ``label`` expects are the same
+  even with concurrent visitors.
 """
 
 from __future__ import annotations
@@ -40,13 +43,13 @@ import torch
 
 from app.demo_pack import EMBEDDINGS_FILE, PACK_FILE, text_key
 from app.runs import RunInfo, find_run_folders, load_run
-from spl_model.active import STOP_AT, select_query
+from spl_model.active import STOP_AT, lookahead_stability, select_query
 
 __all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES", "REPEAT_SUFFIX",
            "STOP_AT"]
 
 N_SAMPLES = 32
-QUERY_REDUNDANCY = 1.0  # select_query's penalty on pairs like answered ones (docs/results/active.md)
+QUERY_METHOD = "lookahead"  # select_query's score (docs/results/active.md compares it with BALD)
 REPEAT_SUFFIX = "#repeat"  # same convention as app.store
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -72,6 +75,7 @@ class Personalisation:
     n_context: int
     z: dict[str, torch.Tensor]
     samples: dict[str, torch.Tensor]
+    context: tuple[torch.Tensor, torch.Tensor] | None = None  # chosen, rejected [C, D]
 
 
 class _LRU:
@@ -265,7 +269,8 @@ class Service:
             with self._rng_lock:
                 samples[name] = run.model.sample_z(chosen[None], rejected[None], mask,
                                                    n_samples)[0]
-        return Personalisation(len(context), z, samples)
+        return Personalisation(len(context), z, samples,
+                               (chosen, rejected) if context else None)
 
     @torch.inference_mode()
     def select_pair(self, context: Context, items: Sequence[dict[str, Any]],
@@ -285,9 +290,9 @@ class Service:
         else:
             chosen = rejected = torch.zeros(1, 0, self.embed_dim)
         mask = torch.ones(chosen.shape[:2], dtype=torch.bool)  # [1, C]
-        with self._rng_lock:
+        with self._rng_lock:  # BALD would sample; the look-ahead needs no lock but costs none
             choice = select_query(self.runs[name].model, (chosen, rejected, mask), a, b,
-                                  n_samples=N_SAMPLES, seed=seed, redundancy=QUERY_REDUNDANCY)
+                                  n_samples=N_SAMPLES, seed=seed, method=QUERY_METHOD)
         return int(choice.best[0])
 
     def latent(self, person: Personalisation) -> dict[str, Any]:
@@ -321,19 +326,29 @@ class Service:
         return self._probe
 
     @torch.inference_mode()
-    def confidence(self, person: Personalisation) -> dict[str, float]:
-        """Per latent model: share of posterior samples that keep each probe set's top
-        response on top, averaged over the sets (see the module docstring)."""
+    def confidence(self, person: Personalisation,
+                   to_ask: Sequence[dict[str, Any]] | None = None) -> dict[str, float]:
+        """Per latent model: the chance that each probe set's top response stays on top
+        whatever the answer to the most unsettling pair of ``to_ask`` (the pack pairs not
+        answered yet; default: every pack pair), averaged over the sets (module docstring)."""
         probe, slices = self._probe_vectors()
         out: dict[str, float] = {}
         if not slices:
             return out
-        for name, z in person.z.items():
-            model, samples = self.runs[name].model, person.samples[name]
-            own = model.reward(probe[None], z[None])[0]  # [P]
-            sampled = model.reward(probe[None].expand(len(samples), -1, -1), samples)  # [n, P]
-            shares = [(sampled[:, s].argmax(1) == own[s].argmax()).float().mean() for s in slices]
-            out[name] = float(torch.stack(shares).mean())
+        pool = [i for i in (self.pack["pairs"] if to_ask is None else to_ask)
+                if not i["pair_id"].endswith(REPEAT_SUFFIX)]
+        a = torch.cat([self.vectors(i["prompt"], [i["a"]]) for i in pool]) if pool else \
+            torch.zeros(0, self.embed_dim)  # [P, D]
+        b = torch.cat([self.vectors(i["prompt"], [i["b"]]) for i in pool]) if pool else a
+        if person.context is None:
+            context = (torch.zeros(1, 0, self.embed_dim),) * 2 + (torch.zeros(1, 0, dtype=torch.bool),)
+        else:
+            chosen, rejected = person.context
+            context = (chosen[None], rejected[None], torch.ones(1, len(chosen), dtype=torch.bool))
+        for name in person.z:
+            model = self.runs[name].model
+            shares = [lookahead_stability(model, context, probe[s], a, b) for s in slices]
+            out[name] = float(torch.cat(shares).mean())
         return out
 
     # -- ranking ------------------------------------------------------------------------------
