@@ -148,9 +148,10 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
         if key in report:
             lines.append(f"| {key} | {_fmt(report[key])} |")
     if run.has_latent:
-        active = report.get("active_units")
-        collapsed = "unknown" if active is None else ("**yes** (no active latent unit)"
-                                                      if active == 0 else "no")
+        active = report.get("active_units_z", report.get("active_units"))
+        collapsed = "unknown" if active is None else (
+            "**yes** (no latent unit varies across users)" if active == 0
+            else f"no ({active} of {cfg.z_dim} latent units vary across users)")
         lines.append(f"| latent collapsed | {collapsed} |")
     if oracle and oracle.get("accuracy") is not None:
         lines.append(f"| oracle accuracy (upper bound) | {_fmt(oracle['accuracy'])} |")

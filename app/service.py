@@ -23,10 +23,11 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
   posterior's samples nearly coincide, so their "share that keeps the top" was ~0.9 before any
   answer; see ``docs/results/active.md``.)
 - **Next pair** (sessions in ``active`` mode, ``select_pair``): the pack pair with the highest
-  look-ahead information gain of the SPL model (``QUERY_METHOD``, ``spl_model.active``): how
-  much its answer, either way, would tell about the answers to the other pairs still to ask.
-  Deterministic (no sampling), so the pair shown and the pair ``label`` expects are the same
-  even with concurrent visitors.
+  BALD information gain under 32 posterior samples of the SPL model (``QUERY_METHOD``,
+  ``spl_model.active``; the look-ahead score is the alternative, measured as no better on the
+  demo model in ``docs/results/active.md``). Seeded per session and answer count, and every
+  posterior sample is drawn under one lock, so the pair shown and the pair ``label`` expects
+  are the same even with concurrent visitors.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ __all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES"
            "STOP_AT"]
 
 N_SAMPLES = 32
-QUERY_METHOD = "lookahead"  # select_query's score (docs/results/active.md compares it with BALD)
+QUERY_METHOD = "bald"  # select_query's score (docs/results/active.md compares it with the look-ahead)
 REPEAT_SUFFIX = "#repeat"  # same convention as app.store
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -290,7 +291,7 @@ class Service:
         else:
             chosen = rejected = torch.zeros(1, 0, self.embed_dim)
         mask = torch.ones(chosen.shape[:2], dtype=torch.bool)  # [1, C]
-        with self._rng_lock:  # BALD would sample; the look-ahead needs no lock but costs none
+        with self._rng_lock:  # BALD draws posterior samples from torch's global RNG
             choice = select_query(self.runs[name].model, (chosen, rejected, mask), a, b,
                                   n_samples=N_SAMPLES, seed=seed, method=QUERY_METHOD)
         return int(choice.best[0])

@@ -1,45 +1,57 @@
 """Simulated participants: how many labels does the active selector save over random order?
 
-Writes ``active.json``, ``active.md`` and ``active.png`` into ``--out`` (default
-``docs/results``); byte-stable for the same inputs and seed.
+Writes ``NAME.json``, ``NAME.md`` and ``NAME.png`` into ``--out`` (default ``docs/results``);
+byte-stable for the same inputs and seed.
 
-Protocol (synthetic dataset, ``train.data.synthetic``; a trained SPL run):
+Protocol (synthetic data, ``train.data.synthetic``; a trained SPL run, by default the demo's
+``runs/demo/spl`` on ``datasets/synthetic-demo``, see ``make train-demo``):
 
 - **Participants**: ``--seen-per-type`` users of each of the 4 training types (weight 1 on one
   attribute) and ``--unseen`` continuous users (the Dirichlet weights of
   ``test_unseen.jsonl``, never seen in training).
-- **Pool** (what can be asked): per user, ``--pool`` pairs drawn from the TRAIN prompts, each
-  like a survey pair: its two responses are opposite on every attribute and two attributes
-  favour each side, so every pair splits the 4 types 2 vs 2 (3 such splits exist).
-- **Answers**: noiseless, the side with the higher ``w . attributes`` (``--answers bt``:
-  Bradley-Terry draws at the dataset's temperature instead).
+- **Pool** (what can be asked): per user, ``--pool`` pairs of TRAIN prompts. ``--pool-source
+  train``: each like a balanced survey pair or a demo-pack pair: its two responses are opposite
+  on every attribute and two attributes favour each side, so every pair splits the 4 types
+  2 vs 2 (3 such splits exist). ``rows``: any two responses of a prompt, a
+  ``--controversial-share`` of them pairs the types disagree on, like the dataset's rows.
+  ``survey``: the dataset's survey pairs.
+- **Answers**: noiseless, the side with the higher ``w . attributes``, a coin flip when the
+  user does not care (a tie; ``rows`` pools only); ``--answers bt``: Bradley-Terry draws at
+  the dataset's temperature instead.
 - **Held-out evaluation**: ``--eval-pairs`` pairs on the TEST prompts per user (seen types:
   their ``test.jsonl`` rows; unseen users: pairs of all test rows), labelled noiselessly.
   Accuracy after k labels uses the posterior's point latent (eval mode); k = 0 uses z = 0.
-- **Orders**: ``active`` asks the unasked pool pair with the highest BALD score under 32
-  posterior samples (``spl_model.active.select_query``; the prior N(0, I) before the first
-  answer); ``random`` asks them in a random order. Both arms see the same users and pools.
+- **Orders**: ``active`` asks the unasked pool pair with the highest score of
+  ``spl_model.active.select_query`` (``--method lookahead``: the look-ahead EPIG the app uses;
+  ``bald``: BALD under 32 posterior samples); ``random`` asks them in a random order. Both
+  arms see the same users and pools. ``--first random``: the active arm's first question is
+  the random arm's (as the app asks the pack's first pair before it has an answer).
 - **Labels needed**: the smallest k (linearly interpolated between integers) at which the
   mean accuracy reaches 90% of the RANDOM arm's mean accuracy at k = 12 (one target for both
   arms; a per-arm target rewards an arm that ends lower); ``reduction`` =
-  1 - needed(active) / needed(random). Intervals: 95% percentile bootstrap over users
-  (2000 resamples, the same resample for both arms). Also reported: labels to reach 90% of
-  the *gain* from k = 0 to k = 12, the distinct splits asked and the score of each pick.
-- **Variants** (``--name`` picks the output stem): ``--pool-source survey`` (the dataset's
-  16 survey pairs, the only contexts the model was trained on), ``--redundancy`` (the
-  selector's penalty on pairs like answered ones), ``--first random`` (the active arm's first
-  question is the random arm's, as the app asks the pack's first pair), ``--spread``.
-  ``active.md`` tabulates every variant found next to it; ``--render-only`` rewrites a
-  variant's .md/.png from its .json (which keeps every user's curve).
+  1 - needed(active) / needed(random). Also: labels to reach 90% of the *gain* from k = 0 to
+  k = 12 (``reduction_gain``). Intervals: 95% percentile bootstrap over users (2000
+  resamples, the same resample for both arms). Diagnostics: distinct splits asked, the score
+  of each pick.
+- **Stopping signal** (active arm): after each k, ``lookahead_stability`` on the 16 responses
+  of one test prompt per user, the unasked pool pairs being the possible next questions; a
+  user who stops when it first reaches ``STOP_AT`` gets the accuracy and top pick reported
+  against the same user at k = 12.
+- ``active.md`` tabulates every variant of ``VARIANTS`` found next to it; ``--render-only``
+  rewrites a variant's .md/.png from its .json (which keeps every user's curve).
 
-Usage (the four reported variants; ~5 min each on one core)::
+Usage (the reported variants, ``make active-sim``; 5-10 min each on one core)::
 
     S="--seen-per-type 25 --unseen 100"
-    python bench/active_simulation.py $S --name active
-    python bench/active_simulation.py $S --redundancy 1 --first random --name active_redundancy_first
-    python bench/active_simulation.py $S --pool-source survey --name active_survey
-    python bench/active_simulation.py $S --pool-source survey --redundancy 1 --first random \\
-        --name active_survey_redundancy_first
+    python bench/active_simulation.py $S --method bald --name active
+    python bench/active_simulation.py $S --method lookahead --name active_lookahead
+    python bench/active_simulation.py $S --method bald --first random --name active_app
+    python bench/active_simulation.py $S --method bald --pool-source rows --name active_rows
+    python bench/active_simulation.py $S --method lookahead --pool-source rows \\
+        --name active_rows_lookahead
+    B3="$S --run runs/demo-beta1e-3/spl"   # the same data and fit at beta = 1e-3
+    python bench/active_simulation.py $B3 --method bald --name active_b3   # (and _lookahead,
+    # _rows, _rows_lookahead with the flags above)
     python bench/active_simulation.py --name active --render-only   # refresh the variants table
 """
 
@@ -52,7 +64,7 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -60,12 +72,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from spl_model import RewardModel, load_model  # noqa: E402
-from spl_model.active import select_query  # noqa: E402
+from spl_model.active import STOP_AT, lookahead_stability, select_query  # noqa: E402
 
 K_MAX = 12
 # Hand-written findings appended to active.md (written after the runs of 2026-11-27; rerun the
 # four variants with --seen-per-type 25 --unseen 100 to reproduce the numbers they cite).
-NOTES: dict[str, list[str]] = {"active": """## Findings
+NOTES: dict[str, list[str]] = {"active_survey16": """## Findings (session 1, on the survey-16 model the demo shipped before)
 
 **The target is not met.** With the selector as specified (pure BALD, train-prompt pool), active
 order saves no labels: seen users need *more* labels than random order (reduction -17%,
@@ -124,6 +136,8 @@ class Users:
     pool_attr: torch.Tensor  # [U, P, A] attributes of side a minus side b
     eval_c: torch.Tensor  # [U, E, D] the user's preferred side
     eval_r: torch.Tensor  # [U, E, D]
+    cand: torch.Tensor  # [U, N, D] the responses to one test prompt (the stopping signal's)
+    cand_value: torch.Tensor  # [U, N] the user's w . attributes of each
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -153,6 +167,22 @@ def _split_pairs(responses: dict[str, dict[tuple[int, ...], str]]) -> list[tuple
     return out
 
 
+def _any_pairs(responses: dict[str, dict[tuple[int, ...], str]],
+               types: list[str], attributes: list[str]) -> tuple[list, list]:
+    """Every (prompt, x, y), x > y, of two different responses, split into the pairs the
+    user types disagree on (some prefer x, some y: "controversial", as the dataset's rows
+    call them) and the rest. The pool of ``--pool-source rows`` draws from these."""
+    at = [attributes.index(t) for t in types]
+    hot, cold = [], []
+    for prompt in sorted(responses):
+        have = sorted(responses[prompt])
+        for i, x in enumerate(have):
+            for y in have[:i]:
+                signs = {(x[a] > y[a]) - (x[a] < y[a]) for a in at}
+                (hot if {1, -1} <= signs else cold).append((prompt, x, y))
+    return hot, cold
+
+
 class Embeddings:
     """Rendered-text embeddings from the cache (fp32)."""
 
@@ -179,13 +209,20 @@ def _pair_tensor(embed: Embeddings, pairs: list[tuple[str, str, str]]) -> tuple[
 
 
 def build_users(name: str, weights: list[list[float]], eval_rows: list[list[dict[str, Any]]],
-                split_pairs: list[tuple[str, tuple, tuple]],
+                draw_pool: Callable[[random.Random], list[tuple[str, tuple, tuple]]],
                 responses: dict[str, dict[tuple[int, ...], str]], embed: Embeddings,
-                pool_size: int, rng: random.Random) -> Users:
-    """One group: a random pool of split pairs and its held-out pairs per user."""
-    pa, pb, pattr, ec, er = [], [], [], [], []
+                rng: random.Random, test_responses: dict[str, dict[tuple[int, ...], str]],
+                cand_rng: random.Random) -> Users:
+    """One group: a random pool (``draw_pool``), held-out pairs and one test prompt's
+    responses per user (drawn with ``cand_rng``, so the pools stay those of ``rng``)."""
+    pa, pb, pattr, ec, er, cand, value = [], [], [], [], [], [], []
+    full = sorted(p for p, have in test_responses.items() if len(have) == 16)
     for w, rows in zip(weights, eval_rows):
-        pool = rng.sample(split_pairs, pool_size)
+        prompt = cand_rng.choice(full)
+        attrs = sorted(test_responses[prompt])
+        cand.append(embed(prompt, [test_responses[prompt][x] for x in attrs]))
+        value.append(torch.tensor([sum(wi * v for wi, v in zip(w, x)) for x in attrs]))
+        pool = draw_pool(rng)
         sides = [(p, x, y) if rng.random() < 0.5 else (p, y, x) for p, x, y in pool]
         a, b = _pair_tensor(embed, [(p, responses[p][x], responses[p][y]) for p, x, y in sides])
         pa.append(a)
@@ -202,7 +239,8 @@ def build_users(name: str, weights: list[list[float]], eval_rows: list[list[dict
         ec.append(c)
         er.append(r)
     return Users(name, torch.tensor(weights, dtype=torch.float32), torch.stack(pa),
-                 torch.stack(pb), torch.stack(pattr), torch.stack(ec), torch.stack(er))
+                 torch.stack(pb), torch.stack(pattr), torch.stack(ec), torch.stack(er),
+                 torch.stack(cand), torch.stack(value).float())
 
 
 def _eval_rows(rows: list[dict[str, Any]], w: list[float], n: int,
@@ -231,18 +269,39 @@ def _split_key(attr: torch.Tensor) -> torch.Tensor:
     return attr * torch.sign(attr[..., :1])
 
 
+def _top_regret(model: RewardModel, ctx_c: torch.Tensor, ctx_r: torch.Tensor, k: int,
+                cand: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """Per user, how much worse (in the user's w . attributes) the model's top candidate is
+    than the user's best: ``[B]``, 0 when the top pick is right."""
+    B = cand.shape[0]
+    if k == 0:
+        z = torch.zeros(B, model.cfg.z_dim)
+    else:
+        z = model.posterior(ctx_c[:, :k], ctx_r[:, :k], torch.ones(B, k, dtype=torch.bool)).z
+    top = model.reward(cand, z).argmax(dim=1)  # [B]
+    return value.amax(dim=1) - value[torch.arange(B), top]
+
+
 @torch.no_grad()
 def simulate(model: RewardModel, users: Users, order: str, samples: int, answers: str,
              temperature: float, seed: int, spread: float = 1.0, redundancy: float = 0.0,
-             first: str = "bald",
-             chunk: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per user: accuracy after k = 0..K_MAX labels ``[U, K_MAX + 1]``; the distinct splits
-    asked after k labels ``[U, K_MAX + 1]``; the BALD score of each active pick ``[U, K_MAX]``
-    (0 for random order)."""
+             first: str = "bald", method: str = "bald", stopping: bool = False,
+             chunk: int = 16) -> dict[str, torch.Tensor]:
+    """One arm for every user of a group. Returns, per user:
+
+    - ``accuracy [U, K_MAX + 1]``: held-out accuracy after k = 0..K_MAX labels;
+    - ``splits [U, K_MAX + 1]``: distinct 2-vs-2 splits asked after k labels;
+    - ``score [U, K_MAX]``: the selector's score of each active pick (0 for random order);
+    - with ``stopping``: ``stability [U, K_MAX + 1]`` (``lookahead_stability`` on the user's
+      candidate responses, the pool pairs not asked yet being the possible next questions)
+      and ``regret [U, K_MAX + 1]`` (the top candidate's shortfall, 0 = right top pick).
+    """
     U, P, D = users.pool_a.shape
-    out = torch.zeros(U, K_MAX + 1)
-    splits = torch.zeros(U, K_MAX + 1)
-    bald = torch.zeros(U, K_MAX)
+    out = {"accuracy": torch.zeros(U, K_MAX + 1), "splits": torch.zeros(U, K_MAX + 1),
+           "score": torch.zeros(U, K_MAX)}
+    if stopping:
+        out["stability"] = torch.zeros(U, K_MAX + 1)
+        out["regret"] = torch.zeros(U, K_MAX + 1)
     gen = torch.Generator().manual_seed(seed)
     for start in range(0, U, chunk):
         idx = slice(start, min(U, start + chunk))
@@ -255,31 +314,69 @@ def simulate(model: RewardModel, users: Users, order: str, samples: int, answers
             a_wins = torch.rand(B, P, generator=gen) < torch.sigmoid(temperature * margin)
         else:
             a_wins = margin > 0
+            tie = margin.abs() < 1e-9  # the user does not care: a coin flip (rows pools only)
+            if bool(tie.any()):
+                a_wins = torch.where(tie, torch.rand(B, P, generator=gen) < 0.5, a_wins)
         random_order = torch.stack([torch.randperm(P, generator=gen) for _ in range(B)])
         asked = torch.zeros(B, P, dtype=torch.bool)
         ctx_c, ctx_r = torch.zeros(B, K_MAX, D), torch.zeros(B, K_MAX, D)
-        out[idx, 0] = _accuracy(model, ctx_c, ctx_r, 0, users.eval_c[idx], users.eval_r[idx])
+
+        def measure(k: int) -> None:
+            out["accuracy"][idx, k] = _accuracy(model, ctx_c, ctx_r, k, users.eval_c[idx],
+                                                users.eval_r[idx])
+            if stopping:
+                mask = torch.zeros(B, K_MAX, dtype=torch.bool)
+                mask[:, :k] = True
+                out["stability"][idx, k] = lookahead_stability(
+                    model, (ctx_c[:, :max(k, 1)], ctx_r[:, :max(k, 1)], mask[:, :max(k, 1)]),
+                    users.cand[idx], a, b, asked)
+                out["regret"][idx, k] = _top_regret(model, ctx_c, ctx_r, k, users.cand[idx],
+                                                    users.cand_value[idx])
+
+        measure(0)
         for k in range(K_MAX):
             if order == "active" and not (k == 0 and first == "random"):
                 mask = torch.zeros(B, K_MAX, dtype=torch.bool)
                 mask[:, :k] = True
                 choice = select_query(model, (ctx_c, ctx_r, mask), a, b, asked, samples,
                                       seed=seed * 100_003 + start * 101 + k, spread=spread,
-                                      redundancy=redundancy)
+                                      redundancy=redundancy, method=method)
                 pick = choice.best
-                bald[idx, k] = choice.scores[rows, pick]
+                out["score"][idx, k] = choice.scores[rows, pick]
             else:
                 pick = random_order[:, k]
             asked[rows, pick] = True
             wins = a_wins[rows, pick][:, None]  # [B, 1]
             ctx_c[:, k] = torch.where(wins, a[rows, pick], b[rows, pick])
             ctx_r[:, k] = torch.where(wins, b[rows, pick], a[rows, pick])
-            out[idx, k + 1] = _accuracy(model, ctx_c, ctx_r, k + 1, users.eval_c[idx],
-                                        users.eval_r[idx])
+            measure(k + 1)
             keys = _split_key(attr)  # [B, P, A]
-            splits[idx, k + 1] = torch.tensor([float(len({tuple(v) for v in keys[u][asked[u]]
-                                                           .tolist()})) for u in range(B)])
-    return out, splits, bald
+            out["splits"][idx, k + 1] = torch.tensor(
+                [float(len({tuple(v) for v in keys[u][asked[u]].tolist()})) for u in range(B)])
+    return out
+
+
+def summarise_stopping(arm: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """The stopping signal in the active arm: its mean after k labels, and what a user who
+    stops at the first k >= 1 where it reaches ``STOP_AT`` (else at K_MAX) gets there:
+    labels used, held-out accuracy and the share whose top candidate is a best one, against
+    the same users at K_MAX."""
+    stab, acc, regret = arm["stability"], arm["accuracy"], arm["regret"]
+    U = stab.shape[0]
+    reached = stab[:, 1:] >= STOP_AT  # [U, K_MAX]
+    stop = torch.where(reached.any(1), reached.float().argmax(1) + 1, torch.full((U,), K_MAX))
+    users = torch.arange(U)
+    return {
+        "stop_at": STOP_AT,
+        "mean_stability": [round(v, 4) for v in stab.mean(0).tolist()],
+        "labels_at_stop": round(float(stop.float().mean()), 3),
+        "stopped_before_12": round(float(reached.any(1).float().mean()), 4),
+        "accuracy_at_stop": round(float(acc[users, stop].mean()), 4),
+        "accuracy_at_12": round(float(acc[:, -1].mean()), 4),
+        "top_right_at_stop": round(float((regret[users, stop] < 1e-6).float().mean()), 4),
+        "top_right_at_12": round(float((regret[:, -1] < 1e-6).float().mean()), 4),
+        "top_right": [round(v, 4) for v in (regret < 1e-6).float().mean(0).tolist()],
+    }
 
 
 def target_of(reference: torch.Tensor, share: float = 0.9, gain: bool = False) -> float:
@@ -377,10 +474,22 @@ def plot(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-VARIANTS = (("active", "train-prompt pool (64), pure BALD"),
-            ("active_redundancy_first", "train-prompt pool (64), BALD + penalty 1.0, app's first"),
-            ("active_survey", "survey pool (16), pure BALD"),
-            ("active_survey_redundancy_first", "survey pool (16), BALD + penalty 1.0, app's first"))
+VARIANTS = (
+    ("active", "demo model, 2-vs-2 pool (64), BALD (the app's selector)"),
+    ("active_lookahead", "demo model, 2-vs-2 pool (64), look-ahead"),
+    ("active_app", "demo model, 2-vs-2 pool (64), BALD, shared first question (as the app)"),
+    ("active_rows", "demo model, any-pair pool (64), BALD"),
+    ("active_rows_lookahead", "demo model, any-pair pool (64), look-ahead"),
+    ("active_b3", "beta = 1e-3 model, 2-vs-2 pool (64), BALD"),
+    ("active_b3_lookahead", "beta = 1e-3 model, 2-vs-2 pool (64), look-ahead"),
+    ("active_b3_rows", "beta = 1e-3 model, any-pair pool (64), BALD"),
+    ("active_b3_rows_lookahead", "beta = 1e-3 model, any-pair pool (64), look-ahead"),
+    ("active_survey16", "survey-16 model (before), 2-vs-2 pool (64), BALD"),
+    ("active_survey16_redundancy_first", "survey-16 model (before), 2-vs-2 pool, BALD + penalty 1, app's first"),
+    ("active_survey16_survey", "survey-16 model (before), its 16 survey pairs, BALD"),
+    ("active_survey16_survey_redundancy_first",
+     "survey-16 model (before), its 16 survey pairs, BALD + penalty 1, app's first"),
+)
 
 
 def variants_table(folder: Path) -> list[str]:
@@ -408,22 +517,30 @@ def variants_table(folder: Path) -> list[str]:
 def markdown(result: dict[str, Any], name: str = "active", folder: Path | None = None) -> str:
     cfg = result["config"]
     lines = [
-        "# Active querying: labels saved by BALD over random order (issue #6)",
+        "# Active querying: labels saved by the selector over random order (issue #6)",
         "",
         "Generated by `bench/active_simulation.py` (see its docstring for the protocol); "
         f"numbers from `{name}.json`, plot `{name}.png`.",
         "",
-        f"- Model: `{cfg['run']}` ({cfg['model']}); selector: BALD under {cfg['samples']} "
-        f"posterior samples (spread {cfg.get('spread', 1.0):g}, redundancy penalty "
-        f"{cfg.get('redundancy', 0.0):g}) with `spl_model.active.select_query`; first "
+        f"- Model: `{cfg['run']}` ({cfg['model']}); selector: "
+        + (f"look-ahead EPIG on the pool (`method=\"lookahead\"`, redundancy penalty "
+           f"{cfg.get('redundancy', 0.0):g})" if cfg.get("method") == "lookahead" else
+           f"BALD under {cfg['samples']} posterior samples (spread {cfg.get('spread', 1.0):g}, "
+           f"redundancy penalty {cfg.get('redundancy', 0.0):g})")
+        + " with `spl_model.active.select_query`; first "
         + ("question: the random arm's (as the app asks the pack's first pair)."
-           if cfg.get("first") == "random" else "question: BALD under the prior N(0, I)."),
+           if cfg.get("first") == "random" else "question: the selector's, from z = 0 / the prior."),
         f"- Participants: {result['groups']['seen']['n_users']} seen-type users "
         f"({cfg['seen_per_type']} per type), {result['groups']['unseen']['n_users']} unseen "
-        f"continuous users (Dirichlet weights of `test_unseen.jsonl`); answers: {cfg['answers']}.",
-        f"- Pool ({cfg['pool_source']}): {cfg['pool']} pairs per user from TRAIN prompts, each "
-        "splitting the types 2 vs 2 like the survey; held-out: "
-        f"{cfg['eval_pairs']} TEST-prompt pairs per user (noiseless labels).",
+        f"continuous users (Dirichlet weights of `test_unseen.jsonl`); answers: {cfg['answers']}"
+        + (" (a tie, a pair the user does not care about, is a coin flip)." if cfg['answers'] ==
+           "noiseless" else "."),
+        f"- Pool ({cfg['pool_source']}): {cfg['pool']} pairs per user from TRAIN prompts, "
+        + ({"rows": f"any two responses of a prompt, {100 * cfg.get('controversial_share', 0.7):.0f}% "
+                    "of them pairs the user types disagree on (like the dataset's rows)",
+            "survey": "the dataset's survey pairs",
+            "train": "each splitting the types 2 vs 2 like a balanced survey"}[cfg["pool_source"]])
+        + f"; held-out: {cfg['eval_pairs']} TEST-prompt pairs per user (noiseless labels).",
         "- Labels needed: smallest k (interpolated) where the arm's mean accuracy reaches 90% "
         "of the RANDOM arm's accuracy at k = 12 (one target for both arms); 90%-of-gain: "
         "90% of the way from k = 0 to random's k = 12. Reduction = 1 - active / random. 95% "
@@ -468,6 +585,27 @@ def markdown(result: dict[str, Any], name: str = "active", folder: Path | None =
             f"| {g['unseen']['distinct_splits_asked']['random'][k]:.2f} "
             f"| {g['seen']['active_bald_of_pick'][k - 1]:.3f} "
             f"| {g['unseen']['active_bald_of_pick'][k - 1]:.3f} |")
+    if "stopping" in result["groups"]["seen"]:
+        st = {g: result["groups"][g]["stopping"] for g in ("seen", "unseen")}
+        lines += ["", "Stopping signal (active arm; `lookahead_stability` on one test prompt's "
+                  "16 responses, the unasked pool pairs as the possible next questions): its "
+                  "mean after k labels, and the share of users whose top response is a best one "
+                  "for them:", "",
+                  "| k | stability seen | top right seen | stability unseen | top right unseen |",
+                  "|---|---|---|---|---|"]
+        for k in range(K_MAX + 1):
+            lines.append(f"| {k} | {st['seen']['mean_stability'][k]:.3f} | "
+                         f"{st['seen']['top_right'][k]:.3f} | {st['unseen']['mean_stability'][k]:.3f} "
+                         f"| {st['unseen']['top_right'][k]:.3f} |")
+        lines += ["", f"A user who stops when the signal first reaches {st['seen']['stop_at']} "
+                  "(else at 12):", "",
+                  "| group | labels at stop | stopped before 12 | accuracy at stop | at 12 "
+                  "| top right at stop | at 12 |", "|---|---|---|---|---|---|---|"]
+        for g in ("seen", "unseen"):
+            x = st[g]
+            lines.append(f"| {g} | {x['labels_at_stop']:.2f} | {100 * x['stopped_before_12']:.0f}% "
+                         f"| {x['accuracy_at_stop']:.3f} | {x['accuracy_at_12']:.3f} "
+                         f"| {x['top_right_at_stop']:.3f} | {x['top_right_at_12']:.3f} |")
     lines += ["", f"![accuracy vs labels]({name}.png)", "",
               f"Target (>= 30% fewer labels on both groups): "
               f"{'met' if result['target_met'] else 'NOT met'} "
@@ -480,24 +618,31 @@ def markdown(result: dict[str, Any], name: str = "active", folder: Path | None =
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "synthetic")
+    parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "synthetic-demo")
     parser.add_argument("--cache", type=Path, default=ROOT / "cache")
     parser.add_argument("--run", type=Path, default=ROOT / "runs" / "demo" / "spl")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
     parser.add_argument("--seen-per-type", type=int, default=40)
     parser.add_argument("--unseen", type=int, default=200)
     parser.add_argument("--pool", type=int, default=64)
-    parser.add_argument("--pool-source", choices=["train", "survey"], default="train",
+    parser.add_argument("--pool-source", choices=["train", "survey", "rows"], default="train",
                         help="train: --pool split pairs of the train prompts; survey: the "
-                             "dataset's survey pairs (the only contexts the model trained on)")
+                             "dataset's survey pairs (the only contexts the model trained on); "
+                             "rows: any two responses of a train prompt, like the dataset's "
+                             "rows (--controversial-share of them split the types)")
+    parser.add_argument("--controversial-share", type=float, default=0.7,
+                        help="rows pool: share of pairs the user types disagree on")
     parser.add_argument("--name", default="active", help="stem of the output files")
     parser.add_argument("--spread", type=float, default=1.0,
                         help="tempering of the posterior samples (select_query's spread)")
     parser.add_argument("--redundancy", type=float, default=0.0,
                         help="select_query's redundancy penalty (0: pure BALD)")
     parser.add_argument("--first", choices=["bald", "random"], default="bald",
-                        help="the active arm's first question: BALD under the prior, or the "
+                        help="the active arm's first question: the selector's (\"bald\", any --method), or the "
                              "random arm's first pair (as the app, which asks the pack's first)")
+    parser.add_argument("--method", choices=["bald", "lookahead"], default="bald",
+                        help="select_query's score: BALD on posterior samples, or the "
+                             "look-ahead EPIG on the pool")
     parser.add_argument("--eval-pairs", type=int, default=40)
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--answers", choices=["noiseless", "bt"], default="noiseless")
@@ -529,8 +674,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                      for r in survey}
         split_pairs = _split_pairs(responses)
         args.pool = len(split_pairs)
+    hot, cold = _any_pairs(responses, card["user_types"], attributes)
+
+    def draw_pool(rng: random.Random) -> list[tuple[str, tuple, tuple]]:
+        if args.pool_source != "rows":
+            return rng.sample(split_pairs, args.pool)
+        n_hot = round(args.controversial_share * args.pool)
+        pool = rng.sample(hot, n_hot) + rng.sample(cold, args.pool - n_hot)
+        rng.shuffle(pool)
+        return pool
     test_rows = _rows(args.data / "test.jsonl")
     unseen_rows = _rows(args.data / "test_unseen.jsonl")
+    test_responses = _responses(test_rows + unseen_rows)
+    cand_rng = random.Random(args.seed + 1)
 
     seen_w, seen_eval = [], []
     for t in card["user_types"]:
@@ -546,9 +702,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     unseen_w = [weights_by_user[u] for u in sorted(weights_by_user)][: args.unseen]
     unseen_eval = [_eval_rows(all_test, w, args.eval_pairs, rng) for w in unseen_w]
     groups = {
-        "seen": build_users("seen", seen_w, seen_eval, split_pairs, responses, embed, args.pool, rng),
-        "unseen": build_users("unseen", unseen_w, unseen_eval, split_pairs, responses, embed,
-                              args.pool, rng),
+        "seen": build_users("seen", seen_w, seen_eval, draw_pool, responses, embed, rng,
+                            test_responses, cand_rng),
+        "unseen": build_users("unseen", unseen_w, unseen_eval, draw_pool, responses, embed, rng,
+                              test_responses, cand_rng),
     }
     result: dict[str, Any] = {"config": {
         "run": str(args.run.relative_to(ROOT) if args.run.is_relative_to(ROOT) else args.run),
@@ -556,19 +713,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "pool": args.pool, "eval_pairs": args.eval_pairs, "samples": args.samples,
         "answers": args.answers, "bootstrap": args.bootstrap, "seed": args.seed,
         "pool_source": args.pool_source, "spread": args.spread,
-        "redundancy": args.redundancy, "first": args.first,
-        "split_pairs_available": len(split_pairs)}, "groups": {}}
+        "redundancy": args.redundancy, "first": args.first, "method": args.method,
+        "split_pairs_available": len(split_pairs),
+        **({"controversial_share": args.controversial_share, "pairs_available": len(hot) + len(cold)}
+           if args.pool_source == "rows" else {})}, "groups": {}}
     for g, (name, users) in enumerate(groups.items()):
         runs = {order: simulate(model, users, order, args.samples, args.answers, temperature,
                                 seed=args.seed * 7 + g, spread=args.spread,
-                                redundancy=args.redundancy, first=args.first)
+                                redundancy=args.redundancy, first=args.first,
+                                method=args.method, stopping=order == "active", chunk=4)
                 for order in ("active", "random")}
-        summary = summarise(runs["active"][0], runs["random"][0], args.bootstrap, args.seed)
+        summary = summarise(runs["active"]["accuracy"], runs["random"]["accuracy"],
+                            args.bootstrap, args.seed)
         summary["distinct_splits_asked"] = {
-            order: [round(v, 3) for v in runs[order][1].mean(0).tolist()] for order in runs}
-        summary["active_bald_of_pick"] = [round(v, 4) for v in runs["active"][2].mean(0).tolist()]
+            order: [round(v, 3) for v in runs[order]["splits"].mean(0).tolist()] for order in runs}
+        summary["active_bald_of_pick"] = [round(v, 4) for v in runs["active"]["score"].mean(0).tolist()]
+        summary["stopping"] = summarise_stopping(runs["active"])
         summary["per_user_accuracy"] = {  # [U][K_MAX + 1], to recompute any statistic
-            order: [[round(v, 4) for v in row] for row in runs[order][0].tolist()]
+            order: [[round(v, 4) for v in row] for row in runs[order]["accuracy"].tolist()]
             for order in runs}
         result["groups"][name] = summary
         print(name, json.dumps({k: result["groups"][name][k] for k in (
@@ -577,6 +739,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["reduction_seen"] = result["groups"]["seen"]["reduction"]
     result["reduction_unseen"] = result["groups"]["unseen"]["reduction"]
     result["target_met"] = min(result["reduction_seen"], result["reduction_unseen"]) >= 0.3
+    result["reduction_gain_seen"] = result["groups"]["seen"]["reduction_gain"]
+    result["reduction_gain_unseen"] = result["groups"]["unseen"]["reduction_gain"]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / f"{args.name}.md").write_text(markdown(result, args.name, args.out))

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from app.runs import RunError, find_run_folders, model_card
-from app.service import REPEAT_SUFFIX, Service, ServiceError
+from app.service import REPEAT_SUFFIX, STOP_AT, Service, ServiceError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,6 +82,17 @@ def test_confidence_is_a_share(service: Service) -> None:
     assert set(conf) == {"spl", "vpl"} and all(0.0 <= v <= 1.0 for v in conf.values())
 
 
+def test_confidence_starts_low_and_is_one_when_nothing_is_left_to_ask(service: Service) -> None:
+    pairs = service.pack["pairs"]
+    first = service.confidence(service.personalise([]))
+    assert first["spl"] < STOP_AT  # no "you can stop" before the first answer
+    everything = service.personalise([(p["prompt"], p["a"], p["b"]) for p in pairs])
+    assert service.confidence(everything, []) == {"spl": 1.0, "vpl": 1.0}
+    # repeats of the attention check are never counted as a pair to ask
+    repeat = [{**pairs[0], "pair_id": pairs[0]["pair_id"] + REPEAT_SUFFIX}]
+    assert service.confidence(everything, repeat) == {"spl": 1.0, "vpl": 1.0}
+
+
 def test_rank_sorts_every_model_best_first(service: Service) -> None:
     cands = ["Short answer.", "A much longer, friendlier answer!", "1. Step one\n2. Step two"]
     result = service.rank("How do I start?", cands, service.personalise([]))
@@ -111,7 +122,7 @@ def test_mixed_backbones_are_refused(assets_dir: Path, tmp_path: Path, embedder)
 
 def test_model_card_reports_collapse(service: Service) -> None:
     card = model_card(service.runs["spl"], {"accuracy": 0.95})
-    assert "| accuracy | 0.800 |" in card and "| latent collapsed | no |" in card
+    assert "| accuracy | 0.800 |" in card and "| latent collapsed | no (" in card
     assert "oracle accuracy" in card
     assert "latent collapsed" not in model_card(service.runs["btl"])
 

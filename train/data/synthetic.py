@@ -194,12 +194,16 @@ def _survey(
             side = frozenset(t for t in types if pref[t] == pref[types[0]])
             splits.setdefault(side, []).append(pair)
     owners = ["shared"] if cfg.shared_pool else list(types)
-    if len(prompts) < cfg.pool_size * len(owners):
+    need = cfg.pool_size * len(owners)
+    if len(prompts) < need and cfg.survey_pairs == "balanced":
         raise DatasetError(
             f"{len(prompts)} train prompts cannot hold {len(types)} pools of {cfg.pool_size} "
-            "distinct survey prompts; lower --pool-size or --test-fraction"
+            "distinct survey prompts; lower --pool-size or --test-fraction (or use "
+            "--survey-pairs any, whose pairs may share a prompt)"
         )
     free = rng.sample(prompts, len(prompts))
+    if len(free) < need:  # survey_pairs="any": more pairs than prompts, so prompts repeat
+        free = [prompts[k % len(prompts)] for k in range(need - len(free))] + free
     weights = _type_weights(types)
     rows, pools = [], {}
     answers: dict[str, dict[str, Choice]] = {t: {} for t in types}
