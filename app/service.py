@@ -347,9 +347,8 @@ class Service:
             chosen, rejected = person.context
             context = (chosen[None], rejected[None], torch.ones(1, len(chosen), dtype=torch.bool))
         for name in person.z:
-            model = self.runs[name].model
-            shares = [lookahead_stability(model, context, probe[s], a, b) for s in slices]
-            out[name] = float(torch.cat(shares).mean())
+            stay = lookahead_stability(self.runs[name].model, context, probe, a, b, sets=slices)
+            out[name] = float(stay.mean())  # [1, n_sets] -> the mean over the sets
         return out
 
     # -- ranking ------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -199,14 +199,15 @@ def _entropy(p: Tensor) -> Tensor:
     return torch.special.entr(p) + torch.special.entr(1 - p)
 
 
-def _lookahead(model: RewardModel, context: Context, a: Tensor,
-               b: Tensor) -> tuple[Tensor, Tensor]:
+def _lookahead(model: RewardModel, context: Context, a: Tensor, b: Tensor,
+               point: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """For pool ``a, b [B, P, D]``: the point latents after each possible next answer,
     ``z_after [B, P, 2, Z]`` (answer 0 = "a wins", 1 = "b wins", by ``model.lookahead_z``),
     and the point latent's probability that ``a`` wins now, ``p_first [B, P]``."""
     chosen, rejected, mask = context
     B, P = a.shape[:2]
-    now = model.reward(torch.cat([a, b], dim=1), _point(model, context))  # [B, 2P]
+    point = _point(model, context) if point is None else point  # [B, Z]
+    now = model.reward(torch.cat([a, b], dim=1), point)  # [B, 2P]
     p_first = torch.sigmoid(now[:, :P] - now[:, P:])  # [B, P]
     D = a.shape[-1]
     new_c = torch.stack([a, b], dim=2).reshape(B, 2 * P, D)  # [B, 2P, D]: a0 b0 a1 b1 ...
@@ -286,7 +287,8 @@ def lookahead_scores(model: RewardModel, context: Context, pool_a: Tensor, pool_
 
 @torch.no_grad()
 def lookahead_stability(model: RewardModel, context: Context, candidates_emb: Tensor,
-                        pool_a: Tensor, pool_b: Tensor, asked: Tensor | None = None) -> Tensor:
+                        pool_a: Tensor, pool_b: Tensor, asked: Tensor | None = None,
+                        sets: Sequence[slice] | None = None) -> Tensor:
     """Probability that the top candidate stays on top whatever the next answer: ``[B]``.
 
     For each pool pair ``q`` not asked yet, the chance that answering it keeps the point
@@ -298,26 +300,36 @@ def lookahead_stability(model: RewardModel, context: Context, candidates_emb: Te
     Args:
         model: a latent model in eval mode.
         context: the labels so far (as in :func:`select_query`).
-        candidates_emb: ``[N, D]`` or ``[B, N, D]`` responses to one prompt.
+        candidates_emb: ``[N, D]`` or ``[B, N, D]`` responses to one prompt, or to several
+            (see ``sets``).
         pool_a, pool_b: ``[P, D]`` or ``[B, P, D]``: the questions that could come next.
         asked: ``[P]`` or ``[B, P]`` bool, True for pairs already asked (ignored).
+        sets: slices of the N candidates, each one prompt's responses, scored separately
+            with one look-ahead for all (what the app's probe sets need).
     Returns:
-        ``[B]`` in [0, 1].
+        ``[B]`` in [0, 1]; ``[B, len(sets)]`` with ``sets``.
     """
     a, b = _pool(model, context, pool_a, pool_b)
     B, P, D = a.shape
     x = _per_user("candidates_emb", candidates_emb, B, D)  # [B, N, D]
+    groups = [slice(0, x.shape[1])] if sets is None else list(sets)
     if P == 0:
-        return x.new_ones(B)
-    top = model.reward(x, _point(model, context)).argmax(dim=1)  # [B]
-    z_after, p_first = _lookahead(model, context, a, b)  # [B, P, 2, Z], [B, P]
-    after = _sample_rewards(model, x, z_after.reshape(B, P * 2, -1))  # [B, 2P, N]
-    tops = after.argmax(dim=2).view(B, P, 2)
-    same = (tops == top[:, None, None]).float()  # [B, P, 2]
-    stay = p_first * same[..., 0] + (1 - p_first) * same[..., 1]  # [B, P]
-    if asked is not None:
-        stay = stay.masked_fill(asked.expand(B, P), 1.0)
-    return stay.amin(dim=1)
+        ones = x.new_ones(B, len(groups))
+        return ones[:, 0] if sets is None else ones
+    point = _point(model, context)  # [B, Z]
+    now = model.reward(x, point)  # [B, N]
+    z_after, p_first = _lookahead(model, context, a, b, point)  # [B, P, 2, Z], [B, P]
+    after = _sample_rewards(model, x, z_after.reshape(B, P * 2, -1)).view(B, P, 2, -1)
+    out = []
+    for g in groups:
+        top = now[:, g].argmax(dim=1)  # [B]
+        same = (after[..., g].argmax(dim=3) == top[:, None, None]).float()  # [B, P, 2]
+        stay = p_first * same[..., 0] + (1 - p_first) * same[..., 1]  # [B, P]
+        if asked is not None:
+            stay = stay.masked_fill(asked.expand(B, P), 1.0)
+        out.append(stay.amin(dim=1))
+    stacked = torch.stack(out, dim=1)  # [B, G]
+    return stacked[:, 0] if sets is None else stacked
 
 
 @torch.no_grad()

@@ -277,8 +277,15 @@ def test_lookahead_runs_on_every_kind_and_is_deterministic(kind: str) -> None:
     assert torch.equal(first.scores, again.scores) and (first.scores >= 0).all()
     if kind == "btl":  # no latent: no answer changes anything
         assert torch.allclose(first.scores, torch.zeros(3, 6), atol=1e-6)
-    stay = lookahead_stability(model, context, torch.randn(4, D), pool_a, pool_b)
+    candidates = torch.randn(7, D)
+    stay = lookahead_stability(model, context, candidates[:4], pool_a, pool_b)
     assert stay.shape == (3,) and ((0 <= stay) & (stay <= 1)).all()
+    # several prompts' candidate sets in one call: the same as one call per set
+    both = lookahead_stability(model, context, candidates, pool_a, pool_b,
+                               sets=[slice(0, 4), slice(4, 7)])
+    assert both.shape == (3, 2) and torch.allclose(both[:, 0], stay)
+    assert torch.allclose(both[:, 1], lookahead_stability(model, context, candidates[4:],
+                                                          pool_a, pool_b))
 
 
 def test_unknown_method_is_refused() -> None:
