@@ -1,4 +1,4 @@
-"""Active querying: which pair to ask a user next (BALD), and when to stop asking.
+"""Active querying: which pair to ask a user next (BALD, or a look-ahead), and when to stop.
 
 Query selection [1]: for a candidate pair (a, b) and posterior samples ``z_s ~ q(z | D_h)``,
 ``s = 1..S``, let ``p_s = sigmoid(r(a, z_s) - r(b, z_s))`` be each sample's probability that
@@ -29,11 +29,14 @@ information gain, EPIG [2], on the pool as target set). It is 0 for a pair whose
 model already predicts (``p_q`` near 0 or 1) and for a pair whose answer, either way, moves no
 other prediction; it is highest for an open pair whose answer settles many others.
 
-Stopping signal: ``top_stability`` is the probability, under the posterior, that the response
+Stopping signals: ``top_stability`` is the probability, under the posterior, that the response
 ranked first with the posterior's point latent (eval-mode ``posterior(...).z``: the base mean
 pushed through the flow) stays first, estimated as the share of S samples under which it does.
-Near 1 more labels are unlikely to change the user's top pick; the app suggests finishing at
-``STOP_AT`` = 0.9.
+It is only as good as the samples' spread: when they collapse it reads ~1 before any answer.
+``lookahead_stability`` asks the encoder instead: the chance that the top response survives
+the answer to the most unsettling pool pair still to ask (what the app shows). Near 1, more
+labels are unlikely to change the user's top pick; the app suggests finishing at ``STOP_AT``
+= 0.9.
 
 Empty context (no labels yet): the encoder needs at least one pair, so a user whose mask row
 is all False gets samples from the prior N(0, I) used as ``z`` directly (pushed through no
@@ -218,6 +221,7 @@ def _lookahead(model: RewardModel, context: Context, a: Tensor, b: Tensor,
 
 def _pool(model: RewardModel, context: Context, pool_a: Tensor,
           pool_b: Tensor) -> tuple[Tensor, Tensor]:
+    """Checked context and pool, the pool as ``[B, P, D]`` per user (see ``_per_user``)."""
     chosen, _, _ = _check_context(model, context)
     B, D = chosen.shape[0], model.cfg.embed_dim
     a, b = _per_user("pool_a", pool_a, B, D), _per_user("pool_b", pool_b, B, D)  # [B, P, D]
@@ -363,13 +367,8 @@ def select_query(model: RewardModel, context: Context, pool_a: Tensor, pool_b: T
     """
     if method not in ("bald", "lookahead"):
         raise ValueError(f"method must be 'bald' or 'lookahead', got {method!r}")
-    chosen, _, _ = _check_context(model, context)
-    B, D = chosen.shape[0], model.cfg.embed_dim
-    a, b = _per_user("pool_a", pool_a, B, D), _per_user("pool_b", pool_b, B, D)  # [B, P, D]
-    if a.shape != b.shape:
-        raise ShapeError(f"pool_a and pool_b must have the same shape; got {list(pool_a.shape)} "
-                         f"and {list(pool_b.shape)}.")
-    P = a.shape[1]
+    a, b = _pool(model, context, pool_a, pool_b)  # [B, P, D] each
+    B, P = a.shape[:2]
     excluded = torch.zeros(B, P, dtype=torch.bool, device=a.device) if asked is None else asked
     if excluded.dtype != torch.bool or excluded.shape[-1] != P or excluded.ndim not in (1, 2):
         raise ShapeError(f"asked must be a bool tensor of shape [{P}] or [{B}, {P}]; got "
