@@ -35,7 +35,10 @@ For active querying (``docs/results/active.md``) two flags widen what the encode
 ``controversial_share`` of them split the types; a type answers a pair it is indifferent to
 with one coin flip), and ``identifying_contexts=False`` keeps every drawn context, including
 those that leave several types open (as a visitor's first one or two answers do), so the
-posterior learns to hedge there instead of seeing only contexts that settle the type.
+posterior learns to hedge there instead of seeing only contexts that settle the type. With
+``survey_pairs="any"`` the pool may hold more pairs than there are train prompts (prompts then
+repeat). ``mixture_share`` replaces that share of train rows by fresh continuous users, one per
+row, each answering its own context like an unseen user.
 
 Prompts are split by prompt (``test_fraction``), so train and test never share a prompt.
 """
@@ -144,6 +147,7 @@ class _Sampler:
         self.prefs = _pair_prefs(cfg.types)
         self.controversial = {p for p, pref in self.prefs.items() if _is_controversial(pref)}
         self._groups: dict[tuple[float, ...], tuple[list, list]] = {}
+        self._groups_any: dict[str, tuple[list, list]] = {}
 
     def pick_pair(self, weights: Sequence[float]) -> tuple[int, int]:
         """A pair the user is not indifferent to, controversial with the configured share."""
@@ -159,8 +163,10 @@ class _Sampler:
 
     def pick_any_pair(self) -> tuple[int, int]:
         """Any pair of two different responses, controversial with the configured share."""
-        hot = sorted(self.controversial)
-        cold = [p for p in self.prefs if p not in self.controversial]
+        if "any" not in self._groups_any:
+            self._groups_any["any"] = (sorted(self.controversial),
+                                       [p for p in self.prefs if p not in self.controversial])
+        hot, cold = self._groups_any["any"]
         return self.rng.choice(hot if self.rng.random() < self.cfg.controversial_share else cold)
 
     def row(self, prompt: int, pair: tuple[int, int], weights: Sequence[float]) -> dict[str, Any]:
