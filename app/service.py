@@ -19,9 +19,9 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
   from the encoder itself (``RewardModel.lookahead_z``), weighted by how likely the model finds
   that answer. 1.0 means no remaining question is likely to change the model's top picks
   (and it is 1.0 once every pair is answered); at ``STOP_AT`` (0.9) the UI suggests finishing.
-  BTL has no latent, so no confidence. (Posterior samples are no use here: the trained
-  posterior's samples nearly coincide, so their "share that keeps the top" was ~0.9 before any
-  answer; see ``docs/results/active.md``.)
+  BTL has no latent, so no confidence. (The share of posterior samples that keep the top,
+  shown before, read about 0.9 before any answer and 1.0 for a collapsed VPL, so the app
+  suggested finishing at once; see ``docs/results/active.md``.)
 - **Next pair** (sessions in ``active`` mode, ``select_pair``): the pack pair with the highest
   BALD information gain under 32 posterior samples of the SPL model (``QUERY_METHOD``,
   ``spl_model.active``; the look-ahead score is the alternative, measured as no better on the

@@ -169,7 +169,7 @@ Why pure BALD fails here:
    0.67, above 90% of what 12 labels reach (0.70-0.75), so both arms "need" 0 labels. The
    90%-of-gain column is the informative one there.
 
-What the app does with this: active order stays the default as the issue asks, with the
+What the app did with this (until the retrained demo; see `active.md` for today's setup): active order stayed the default as the issue asks, with the
 redundancy penalty on (`app.service.QUERY_REDUNDANCY`) and the fixed first question. Given
 findings 1-3, a study that needs the fewest labels today should compare both arms
 (`SPL_QUERY_ORDER=fixed` for the control arm) rather than assume the active arm is cheaper;
