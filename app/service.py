@@ -347,8 +347,9 @@ class Service:
             chosen, rejected = person.context
             context = (chosen[None], rejected[None], torch.ones(1, len(chosen), dtype=torch.bool))
         for name in person.z:
-            stay = lookahead_stability(self.runs[name].model, context, probe, a, b, sets=slices)
-            out[name] = float(stay.mean())  # [1, n_sets] -> the mean over the sets
+            stay = lookahead_stability(self.runs[name].model, context, probe, a, b, sets=slices,
+                                       point=person.z[name][None])  # [1, n_sets]
+            out[name] = float(stay.mean())  # the mean over the sets
         return out
 
     # -- ranking ------------------------------------------------------------------------------

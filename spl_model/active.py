@@ -292,7 +292,8 @@ def lookahead_scores(model: RewardModel, context: Context, pool_a: Tensor, pool_
 @torch.no_grad()
 def lookahead_stability(model: RewardModel, context: Context, candidates_emb: Tensor,
                         pool_a: Tensor, pool_b: Tensor, asked: Tensor | None = None,
-                        sets: Sequence[slice] | None = None) -> Tensor:
+                        sets: Sequence[slice] | None = None,
+                        point: Tensor | None = None) -> Tensor:
     """Probability that the top candidate stays on top whatever the next answer: ``[B]``.
 
     For each pool pair ``q`` not asked yet, the chance that answering it keeps the point
@@ -310,6 +311,8 @@ def lookahead_stability(model: RewardModel, context: Context, candidates_emb: Te
         asked: ``[P]`` or ``[B, P]`` bool, True for pairs already asked (ignored).
         sets: slices of the N candidates, each one prompt's responses, scored separately
             with one look-ahead for all (what the app's probe sets need).
+        point: ``[B, Z]`` the point latent of ``context`` when the caller has it already
+            (eval-mode ``posterior(...).z``, 0 for an empty context); else computed here.
     Returns:
         ``[B]`` in [0, 1]; ``[B, len(sets)]`` with ``sets``.
     """
@@ -320,7 +323,7 @@ def lookahead_stability(model: RewardModel, context: Context, candidates_emb: Te
     if P == 0:
         ones = x.new_ones(B, len(groups))
         return ones[:, 0] if sets is None else ones
-    point = _point(model, context)  # [B, Z]
+    point = _point(model, context) if point is None else point  # [B, Z]
     now = model.reward(x, point)  # [B, N]
     z_after, p_first = _lookahead(model, context, a, b, point)  # [B, P, 2, Z], [B, P]
     after = _sample_rewards(model, x, z_after.reshape(B, P * 2, -1)).view(B, P, 2, -1)

@@ -284,6 +284,9 @@ def test_lookahead_runs_on_every_kind_and_is_deterministic(kind: str) -> None:
     both = lookahead_stability(model, context, candidates, pool_a, pool_b,
                                sets=[slice(0, 4), slice(4, 7)])
     assert both.shape == (3, 2) and torch.allclose(both[:, 0], stay)
+    point = active._point(model, context)  # passing the point latent changes nothing
+    assert torch.equal(lookahead_stability(model, context, candidates[:4], pool_a, pool_b,
+                                           point=point), stay)
     assert torch.allclose(both[:, 1], lookahead_stability(model, context, candidates[4:],
                                                           pool_a, pool_b))
 
