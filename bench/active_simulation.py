@@ -303,15 +303,19 @@ def _eval_rows(rows: list[dict[str, Any]], w: list[float], n: int,
 
 
 @torch.no_grad()
-def _accuracy(model: RewardModel, ctx_c: torch.Tensor, ctx_r: torch.Tensor, k: int,
-              eval_c: torch.Tensor, eval_r: torch.Tensor) -> torch.Tensor:
-    """Per-user held-out accuracy with the first k context pairs: ``[B]``."""
-    B, E = eval_c.shape[:2]
+def _point_z(model: RewardModel, ctx_c: torch.Tensor, ctx_r: torch.Tensor, k: int) -> torch.Tensor:
+    """The point latent after the first k context pairs: ``[B, Z]`` (0 for k = 0)."""
+    B = ctx_c.shape[0]
     if k == 0:
-        z = torch.zeros(B, model.cfg.z_dim)
-    else:
-        mask = torch.ones(B, k, dtype=torch.bool)
-        z = model.posterior(ctx_c[:, :k], ctx_r[:, :k], mask).z
+        return torch.zeros(B, model.cfg.z_dim)
+    return model.posterior(ctx_c[:, :k], ctx_r[:, :k], torch.ones(B, k, dtype=torch.bool)).z
+
+
+@torch.no_grad()
+def _accuracy(model: RewardModel, z: torch.Tensor, eval_c: torch.Tensor,
+              eval_r: torch.Tensor) -> torch.Tensor:
+    """Per-user held-out accuracy under the latents ``z [B, Z]``: ``[B]``."""
+    E = eval_c.shape[1]
     rewards = model.reward(torch.cat([eval_c, eval_r], dim=1), z)  # [B, 2E]
     return (rewards[:, :E] > rewards[:, E:]).float().mean(dim=1)
 
@@ -321,15 +325,11 @@ def _split_key(attr: torch.Tensor) -> torch.Tensor:
     return attr * torch.sign(attr[..., :1])
 
 
-def _top_regret(model: RewardModel, ctx_c: torch.Tensor, ctx_r: torch.Tensor, k: int,
-                cand: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    """Per user, how much worse (in the user's w . attributes) the model's top candidate is
-    than the user's best: ``[B]``, 0 when the top pick is right."""
+def _top_regret(model: RewardModel, z: torch.Tensor, cand: torch.Tensor,
+                value: torch.Tensor) -> torch.Tensor:
+    """Per user, how much worse (in the user's w . attributes) the model's top candidate under
+    ``z [B, Z]`` is than the user's best: ``[B]``, 0 when the top pick is right."""
     B = cand.shape[0]
-    if k == 0:
-        z = torch.zeros(B, model.cfg.z_dim)
-    else:
-        z = model.posterior(ctx_c[:, :k], ctx_r[:, :k], torch.ones(B, k, dtype=torch.bool)).z
     top = model.reward(cand, z).argmax(dim=1)  # [B]
     return value.amax(dim=1) - value[torch.arange(B), top]
 
@@ -374,15 +374,15 @@ def simulate(model: RewardModel, users: Users, order: str, samples: int, answers
         ctx_c, ctx_r = torch.zeros(B, K_MAX, D), torch.zeros(B, K_MAX, D)
 
         def measure(k: int) -> None:
-            out["accuracy"][idx, k] = _accuracy(model, ctx_c, ctx_r, k, users.eval_c[idx],
-                                                users.eval_r[idx])
+            z = _point_z(model, ctx_c, ctx_r, k)  # [B, Z]
+            out["accuracy"][idx, k] = _accuracy(model, z, users.eval_c[idx], users.eval_r[idx])
             if stopping:
                 mask = torch.zeros(B, K_MAX, dtype=torch.bool)
                 mask[:, :k] = True
                 out["stability"][idx, k] = lookahead_stability(
                     model, (ctx_c[:, :max(k, 1)], ctx_r[:, :max(k, 1)], mask[:, :max(k, 1)]),
                     users.cand[idx], a, b, asked)
-                out["regret"][idx, k] = _top_regret(model, ctx_c, ctx_r, k, users.cand[idx],
+                out["regret"][idx, k] = _top_regret(model, z, users.cand[idx],
                                                     users.cand_value[idx])
 
         measure(0)

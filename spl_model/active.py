@@ -192,7 +192,6 @@ def bald_scores(p_first: Tensor) -> Tensor:
         >>> bald_scores(torch.tensor([[0.99, 0.5], [0.01, 0.5]]))  # samples disagree | agree
         tensor([0.6371, 0.0000])
     """
-
     gain = _entropy(p_first.mean(dim=-2)) - _entropy(p_first).mean(dim=-2)
     return gain.clamp_min(0.0)  # >= 0 by Jensen; clamp float round-off
 
