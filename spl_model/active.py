@@ -38,10 +38,10 @@ the answer to the most unsettling pool pair still to ask (what the app shows). N
 labels are unlikely to change the user's top pick; the app suggests finishing at ``STOP_AT``
 = 0.9.
 
-Empty context (no labels yet): the encoder needs at least one pair, so a user whose mask row
-is all False gets samples from the prior N(0, I) used as ``z`` directly (pushed through no
-encoder and no flow), and the point latent 0; this is what the KL term pulls the posterior
-towards, and what the app shows before the first answer.
+Empty context (no labels yet): the model itself gives a user with no labels the prior as base
+posterior (``RewardModel._base_from_tokens``): samples are ``N(0, I)`` pushed through the flow
+with zero contexts, and the point latent is the flow's image of 0, the same latent the
+decoder was trained on for k = 0 rows. Nothing here special-cases it.
 
 Dimensions (see :mod:`spl_model`): B users, C context pairs, P pool pairs, N candidates,
 S posterior samples, D embedding width, Z latent width. Pools and candidates may be shared by
@@ -154,29 +154,27 @@ def _per_user(name: str, x: Tensor, B: int, D: int) -> Tensor:
 
 def posterior_samples(model: RewardModel, context: Context, n: int,
                       seed: int | None = None) -> Tensor:
-    """``n`` latent samples per user ``[B, n, Z]``: ``model.sample_z`` for users with labels,
-    the prior N(0, I) for users whose mask row is all False (see the module docstring).
+    """``n`` latent samples per user ``[B, n, Z]`` (``model.sample_z``; an empty context
+    samples the prior, see the module docstring).
 
     ``seed`` makes the draw reproducible (it forks and seeds torch's global CPU RNG).
     """
     chosen, rejected, mask = _check_context(model, context)
-    B, Z = chosen.shape[0], model.cfg.z_dim
-    has = mask.any(dim=1)  # [B]
     with _seeded(seed):
-        out = torch.randn(B, n, Z, device=chosen.device)  # [B, n, Z] prior for empty rows
-        if bool(has.any()):
-            out[has] = model.sample_z(chosen[has], rejected[has], mask[has], n).to(out.dtype)
-    return out
+        return model.sample_z(chosen, rejected, mask, n).float()
 
 
 def _point(model: RewardModel, context: Context) -> Tensor:
-    """The point latent ``[B, Z]``: eval-mode ``posterior(...).z``, 0 for empty rows."""
+    """The point latent ``[B, Z]``: eval-mode ``posterior(...).z`` (any mode)."""
     chosen, rejected, mask = context
-    has = mask.any(dim=1)  # [B]
-    out = chosen.new_zeros(chosen.shape[0], model.cfg.z_dim, dtype=torch.float32)  # [B, Z]
-    if bool(has.any()):
-        out[has] = model.posterior(chosen[has], rejected[has], mask[has]).z.float()
-    return out
+    if not model.cfg.has_latent:
+        return chosen.new_zeros(chosen.shape[0], 0, dtype=torch.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        return model.posterior(chosen, rejected, mask).z.float()
+    finally:
+        model.train(was_training)
 
 
 def _sample_rewards(model: RewardModel, x: Tensor, z: Tensor) -> Tensor:

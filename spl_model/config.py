@@ -56,6 +56,16 @@ class ModelConfig:
     flow_seed: int = field(
         default=0, metadata={"help": "seed of the flows' autoregressive orderings"}
     )
+    mean_bound: float = field(
+        default=1.0,
+        metadata={"help": "posterior mean clamped to [-b, b] (paper: 1; wider lets z reach "
+                          "users far from the prior's centre)"},
+    )
+    logvar_min: float = field(
+        default=-1.0,
+        metadata={"help": "lowest posterior log-variance (paper: -1, i.e. std >= 0.61; lower "
+                          "lets the posterior narrow as answers accumulate)"},
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(ModelKind):
@@ -79,6 +89,10 @@ class ModelConfig:
             raise ValueError(f"n_flows={self.n_flows} must be >= 0.")
         if self.anneal_steps < 1:
             raise ValueError(f"anneal_steps={self.anneal_steps} must be >= 1.")
+        if self.mean_bound <= 0:
+            raise ValueError(f"mean_bound={self.mean_bound} must be > 0.")
+        if not -20 <= self.logvar_min <= 1:
+            raise ValueError(f"logvar_min={self.logvar_min} must be in [-20, 1] (the upper clamp is 1).")
         for name in ("beta", "guide_weight", "eta", "free_nats", "au_threshold"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 0.")

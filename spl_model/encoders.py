@@ -96,13 +96,14 @@ class SetEncoder(nn.Module):
     """Single-head self-attention over a user's pair tokens, masked mean pool, Gaussian head.
 
     ``A = softmax(Q K^T / sqrt(Z))`` over the real pairs only (padded keys get -inf);
-    ``u = mean over real pairs of (A V)``; ``mean = clamp(W_mu u, -1, 1)``,
-    ``logvar = clamp(W_l u, -1, 1)``. No positional encoding, so permuting the pairs permutes
+    ``u = mean over real pairs of (A V)``; ``mean = clamp(W_mu u, -b, b)``,
+    ``logvar = clamp(W_l u, l_min, 1)`` (the paper's ``b = 1``, ``l_min = -1`` by default). No positional encoding, so permuting the pairs permutes
     the rows of ``A V`` and leaves ``u`` unchanged.
     """
 
-    def __init__(self, latent_dim: int) -> None:
+    def __init__(self, latent_dim: int, mean_bound: float = 1.0, logvar_min: float = -1.0) -> None:
         super().__init__()
+        self.mean_bound, self.logvar_min = mean_bound, logvar_min
         self.query = nn.Linear(latent_dim, latent_dim, bias=False)
         self.key = nn.Linear(latent_dim, latent_dim, bias=False)
         self.value = nn.Linear(latent_dim, latent_dim, bias=False)
@@ -125,6 +126,6 @@ class SetEncoder(nn.Module):
         query_weights = mask.to(tokens.dtype) / mask.sum(dim=1, keepdim=True)  # [B, C]
         key_weights = torch.einsum("bq,bqk->bk", query_weights, attention)  # [B, C]
         pooled = self.value(torch.einsum("bk,bkz->bz", key_weights, tokens))  # [B, Z]
-        mean = self.to_mean(pooled).clamp(-1.0, 1.0)
-        logvar = self.to_logvar(pooled).clamp(-1.0, 1.0)
+        mean = self.to_mean(pooled).clamp(-self.mean_bound, self.mean_bound)
+        logvar = self.to_logvar(pooled).clamp(self.logvar_min, 1.0)
         return GaussianParams(mean, logvar, pooled)

@@ -41,7 +41,8 @@ class Posterior:
     """A user's inferred latent.
 
     Attributes:
-        mean, logvar: ``[B, Z]`` base Gaussian ``q(z0 | D_h)``, each clamped to [-1, 1].
+        mean, logvar: ``[B, Z]`` base Gaussian ``q(z0 | D_h)``, clamped to ``[-mean_bound,
+            mean_bound]`` and ``[logvar_min, 1]`` (0 and 0, the prior, for an empty context).
         z: ``[B, Z]`` the latent the decoder reads: a sample in training, deterministic
             (``eps = 0`` pushed through the flow) in eval mode. ``[B, 0]`` for BTL.
         log_q: ``[B]`` ``log q_K(z)`` of that ``z``.
@@ -137,7 +138,7 @@ class RewardModel(nn.Module):
         elif cfg.kind in ("vpl", "ivpl"):
             self.tokenizer = PairTokenizer(D, H, Z)
         if cfg.has_latent:
-            self.set_encoder = SetEncoder(Z)
+            self.set_encoder = SetEncoder(Z, cfg.mean_bound, cfg.logvar_min)
         if cfg.uses_flow:
             split = cfg.kind == "spl" and cfg.split_context
             ctx_dim = Z // 2 if split else Z
@@ -166,12 +167,6 @@ class RewardModel(nn.Module):
         _same("C", a, b, m)
         if mask.dtype != torch.bool:
             raise ShapeError(f"mask must be a bool tensor (True = real pair), got {mask.dtype}.")
-        if a["B"] and not bool(mask.any(dim=1).all()):
-            empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
-            raise ShapeError(
-                f"users {empty[:10]} have no real context pair; every user needs at least one "
-                "(drop them, or score them with the BTL model, which needs no context)."
-            )
 
     def _tokens(self, chosen: Tensor, rejected: Tensor, mask: Tensor) -> tuple[Tensor, ...]:
         """Per-pair tokens, each ``[B, C, F]``: SPL's ``(g_c, g_r)`` (F = Z/2), VPL's one
@@ -188,6 +183,27 @@ class RewardModel(nn.Module):
         return self._base_from_tokens(self._tokens(ctx_chosen, ctx_rejected, mask), mask, with_swap)
 
     def _base_from_tokens(
+        self, tokens: tuple[Tensor, ...], mask: Tensor, with_swap: bool
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+        """The base Gaussian and the flow's contexts; a user with no real pair gets the prior.
+
+        An empty context (a visitor before their first answer, or a training row with k = 0)
+        has nothing to attend over: its base posterior is the prior ``N(0, I)`` and both flow
+        contexts are 0, so ``z`` is the flow's image of the prior, the same for every such user.
+        """
+        has = mask.any(dim=1)  # [B]
+        if bool(has.all()):
+            return self._base_with_context(tokens, mask, with_swap)
+        if mask.shape[1] == 0:  # no column to attend over at all: one all-zero dummy pair
+            tokens = tuple(t.new_zeros(t.shape[0], 1, t.shape[2]) for t in tokens)
+            mask = mask.new_zeros(mask.shape[0], 1)
+        safe = mask.clone()
+        safe[~has, 0] = True  # a finite stand-in (padding tokens are 0); overwritten below
+        out = self._base_with_context(tokens, safe, with_swap)
+        keep = has[:, None]
+        return tuple(None if t is None else torch.where(keep, t, torch.zeros_like(t)) for t in out)  # type: ignore[return-value]
+
+    def _base_with_context(
         self, tokens: tuple[Tensor, ...], mask: Tensor, with_swap: bool
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
         assert self.set_encoder is not None
@@ -224,7 +240,8 @@ class RewardModel(nn.Module):
 
         Args:
             ctx_chosen, ctx_rejected: ``[B, C, D]``; padding rows may hold anything.
-            mask: ``[B, C]`` bool, True = real pair; each user needs at least one.
+            mask: ``[B, C]`` bool, True = real pair; a user with none gets the prior
+                (see :meth:`_base_from_tokens`).
             with_swap: also return the swapped context's mean and log-variance (SPL).
         Returns:
             :class:`Posterior` with ``z`` ``[B, Z]`` (``[B, 0]`` for BTL).
@@ -374,7 +391,10 @@ class RewardModel(nn.Module):
                 kl = gaussian_kl(post.mean, post.logvar).mean()
         if use_guide and post is not None:
             assert post.mean_swap is not None and post.logvar_swap is not None
-            guide = guide_loss(post.mean, post.logvar, post.mean_swap, post.logvar_swap, self.cfg.eta)
+            has = batch.ctx_mask.any(dim=1)  # an empty context has no swap to be guided by
+            if bool(has.any()):
+                guide = guide_loss(post.mean[has], post.logvar[has], post.mean_swap[has],
+                                   post.logvar_swap[has], self.cfg.eta)
         kl_weight = 1.0 if step is None else anneal_weight(step, self.cfg.anneal_steps)
         total = bt + self.cfg.beta * kl_weight * kl + self.cfg.guide_weight * guide
         return {

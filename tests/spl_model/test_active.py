@@ -103,15 +103,22 @@ def test_shapes_shared_and_per_user_pools(kind: str) -> None:
         assert shared.scores.abs().max() < 1e-6
 
 
-def test_empty_context_uses_the_prior() -> None:
-    model = tiny_model("spl").eval()
+@pytest.mark.parametrize("kind", ["vpl", "spl"])
+def test_empty_context_uses_the_models_prior(kind) -> None:
+    model = tiny_model(kind).eval()
     context = random_context([2, 2])
     mask = context[2].clone()
     mask[1] = False  # user 1 has no labels yet
     samples = posterior_samples(model, (context[0], context[1], mask), 4000, seed=0)
-    prior = samples[1]  # [S, Z]
-    assert prior.mean().abs() < 0.05 and (prior.std(0) - 1).abs().max() < 0.05
     no_pairs = (torch.zeros(1, 0, D), torch.zeros(1, 0, D), torch.zeros(1, 0, dtype=torch.bool))
+    alone = posterior_samples(model, no_pairs, 4000, seed=0)[0]
+    if kind == "vpl":  # no flow: the prior N(0, I) itself
+        prior = samples[1]  # [S, Z]
+        assert prior.mean().abs() < 0.05 and (prior.std(0) - 1).abs().max() < 0.05
+    # the same distribution as a user who has no context column at all
+    torch.testing.assert_close(samples[1].mean(0), alone.mean(0), atol=0.1, rtol=0)
+    torch.testing.assert_close(active._point(model, no_pairs)[0],
+                               model.posterior(*no_pairs).z[0])
     choice = select_query(model, no_pairs, torch.randn(4, D), torch.randn(4, D), seed=0)
     assert choice.best.shape == (1,) and 0 <= int(choice.best) < 4
 

@@ -9,7 +9,8 @@ import re
 import pytest
 import torch
 
-from spl_model import ModelConfig, ShapeError, build_model
+from conftest import D, Z
+from spl_model import ModelConfig, PreferenceBatch, ShapeError, build_model
 
 ALL_KINDS = ["spl", "vpl", "ivpl", "btl", "oracle"]
 LATENT_KINDS = ["spl", "vpl", "ivpl"]
@@ -192,14 +193,37 @@ def test_context_shape_errors(make_model, make_context):
         model.posterior(ctx_c, ctx_r, mask[0])
 
 
-def test_a_user_without_context_pairs_is_a_clear_error(make_model, make_context):
-    model = make_model("spl")
+@pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl"])
+def test_a_user_without_context_pairs_gets_the_prior(make_model, make_context, kind):
+    """k = 0 answers: base posterior N(0, I), flow contexts 0, and the other users untouched."""
+    model = make_model(kind).eval()
     ctx_c, ctx_r, mask = make_context([2, 3, 1])
+    alone = model.posterior(ctx_c[[0, 2]], ctx_r[[0, 2]], mask[[0, 2]])
     mask[1] = False
-    with pytest.raises(ShapeError, match=r"users \[1\] have no real context pair"):
-        model.posterior(ctx_c, ctx_r, mask)
-    with pytest.raises(ShapeError, match="no real context pair"):
-        model.sample_z(ctx_c, ctx_r, mask, n=2)
+    post = model.posterior(ctx_c, ctx_r, mask)
+    assert torch.equal(post.mean[1], torch.zeros(Z)) and torch.equal(post.logvar[1], torch.zeros(Z))
+    torch.testing.assert_close(post.z[[0, 2]], alone.z)  # the empty row changes no one else
+    no_pairs = model.posterior(ctx_c[:, :0], ctx_r[:, :0], mask[:, :0])  # C = 0 for everyone
+    torch.testing.assert_close(no_pairs.z, post.z[1].expand(3, -1))  # one prior latent for all
+    if model.flow is None:
+        assert torch.equal(post.z[1], torch.zeros(Z))
+    else:  # eval mode: z = the flow's image of 0 with both contexts 0
+        pushed = model.flow(torch.zeros(1, Z), no_pairs_ctx(model), no_pairs_ctx(model)).z
+        torch.testing.assert_close(post.z[1:2], pushed)
+    torch.manual_seed(0)
+    samples = model.sample_z(ctx_c, ctx_r, mask, n=4000)[1]  # [n, Z]
+    assert torch.isfinite(samples).all()
+    if model.flow is None:
+        assert samples.mean().abs() < 0.05 and (samples.std(0) - 1).abs().max() < 0.05
+    terms = model.train().loss(PreferenceBatch(ctx_c, ctx_r, mask, torch.randn(3, 2, D),
+                                               torch.randn(3, 2, D)))
+    assert all(torch.isfinite(t) for t in terms.values())
+
+
+def no_pairs_ctx(model):
+    """The zero flow context of the right width for one user."""
+    split = model.cfg.kind == "spl" and model.cfg.split_context
+    return torch.zeros(1, Z // 2 if split else Z)
 
 
 def test_chosen_and_rejected_must_match(make_model, make_batch):
