@@ -17,8 +17,14 @@ __all__ = ["ActiveUnits", "accuracy", "active_units", "per_group_accuracy", "swa
 
 
 def accuracy(margins: Tensor, mask: Tensor | None = None) -> float:
-    """Share of pairs with ``margin > 0``; ``mask`` (same shape, bool) selects real pairs."""
-    correct = (margins > 0).float()
+    """Share of pairs with ``margin > 0``, a tie (``margin == 0``) counting half: a predictor
+    with no preference is a coin flip (the Bayes ceiling before any answer ties on every pair).
+    ``mask`` (same shape, bool) selects real pairs.
+
+    >>> accuracy(torch.tensor([2.0, 0.0, -1.0, 0.5]))
+    0.625
+    """
+    correct = (margins > 0).float() + 0.5 * (margins == 0).float()
     if mask is None:
         return correct.mean().item() if correct.numel() else float("nan")
     n = mask.sum().item()

@@ -68,13 +68,15 @@ class EncodedSplit:
         max_context: int | None = None,
         swap: bool = False,
         target_embeddings: Tensor | None = None,
+        target_rows: Tensor | None = None,
     ) -> PreferenceBatch:
         """Gather rows into a :class:`PreferenceBatch` from ``embeddings`` ``[U, D]``.
 
         ``max_context`` keeps only each user's first k context pairs (the accuracy-vs-context
         curve); ``swap`` exchanges chosen and rejected in every context pair (swap-flip rate);
         ``target_embeddings`` (same indexing) replaces the targets' vectors, for a LoRA-tuned
-        backbone whose contexts stay the cached ("fixed") ones.
+        backbone whose contexts stay the cached ("fixed") ones. ``target_rows`` ``[B, N]``
+        scores N target pairs per context, taken from those rows (:meth:`same_user_rows`).
         """
         targets = embeddings if target_embeddings is None else target_embeddings
         ctx_c, ctx_r, mask = self.ctx_chosen[rows], self.ctx_rejected[rows], self.ctx_mask[rows]
@@ -82,14 +84,47 @@ class EncodedSplit:
             ctx_c, ctx_r, mask = ctx_c[:, :max_context], ctx_r[:, :max_context], mask[:, :max_context]
         if swap:
             ctx_c, ctx_r = ctx_r, ctx_c
+        picks = rows[:, None] if target_rows is None else target_rows  # [B, N]
         return PreferenceBatch(
             ctx_chosen=embeddings[ctx_c],  # [B, C, D]
             ctx_rejected=embeddings[ctx_r],
             ctx_mask=mask,
-            chosen=targets[self.chosen[rows]][:, None],  # [B, 1, D]
-            rejected=targets[self.rejected[rows]][:, None],
+            chosen=targets[self.chosen[picks]],  # [B, N, D]
+            rejected=targets[self.rejected[picks]],
             user_features=self.features[rows],
         )
+
+    def same_user_rows(self, rows: Tensor, n: int, generator: torch.Generator) -> Tensor:
+        """``[B, n]``: each row itself, then ``n - 1`` rows of the same user drawn with
+        replacement. Every target pair of a user is a valid target for any of that user's
+        contexts, so one context can teach the decoder and encoder n answers instead of one.
+        """
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        starts, counts, members = self._user_rows()
+        owner = self._row_user()[rows]  # [B]
+        draw = torch.rand(len(rows), n - 1, generator=generator)  # [B, n-1]
+        offsets = (draw * counts[owner, None]).long()  # [B, n-1] in [0, count)
+        others = members[starts[owner, None] + offsets]
+        return torch.cat([rows[:, None], others], dim=1)
+
+    def _row_user(self) -> Tensor:
+        """Each row's user index ``[R]`` (users numbered in order of first appearance)."""
+        cached = getattr(self, "_row_user_cache", None)
+        if cached is None:
+            index: dict[str, int] = {}
+            cached = torch.tensor([index.setdefault(u, len(index)) for u in self.users])
+            object.__setattr__(self, "_row_user_cache", cached)
+        return cached
+
+    def _user_rows(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(starts [U], counts [U], members [R])``: user u's rows are
+        ``members[starts[u]:starts[u] + counts[u]]``."""
+        owner = self._row_user()
+        members = torch.argsort(owner, stable=True)
+        counts = torch.bincount(owner)
+        starts = torch.cumsum(counts, 0) - counts
+        return starts, counts, members
 
 
 def user_features(row: dict[str, Any], card: dict[str, Any], users: Sequence[str]) -> list[float]:

@@ -7,6 +7,7 @@ import click
 from train.cli_data import data
 from train.cli_embed import embed
 from train.cli_fit import evaluate, fit
+from train.cli_personalize import personalize
 from train.cli_study import study
 
 __all__ = ["cli", "main"]
@@ -30,6 +31,7 @@ cli.add_command(embed)
 cli.add_command(fit)
 cli.add_command(evaluate)
 cli.add_command(study)
+cli.add_command(personalize)
 
 
 def main() -> None:

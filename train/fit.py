@@ -26,7 +26,8 @@ from train.resume import clear_progress, load_progress, save_progress
 __all__ = ["FitConfig", "FitResult", "PreparedData", "fit", "prepare_data"]
 
 MODEL_FIELDS = ("latent_dim", "hidden_dim", "n_flows", "beta", "guide_weight", "eta",
-                "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film")
+                "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film",
+                "mean_bound", "logvar_min")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class FitConfig:
     eval_every: int = field(default=100, metadata={"help": "evaluate on the test split every N steps"})
     eval_rows: int = field(default=512, metadata={"help": "test rows used by the periodic evaluation"})
     seed: int = field(default=31, metadata={"help": "seed of weights, data order and sampling"})
+    targets_per_context: int = field(
+        default=1, metadata={"help": "target pairs scored per context: the row's own plus "
+                                     "n - 1 other rows of the same user (1 = the paper's one)"})
     lora_r: int = field(default=0, metadata={"help": "LoRA rank on the backbone (0 = frozen embeddings)"})
     lora_alpha: int = field(default=256, metadata={"help": "LoRA alpha (paper: 256)"})
     lora_dropout: float = field(default=0.1, metadata={"help": "LoRA dropout (paper: 0.1)"})
@@ -53,6 +57,11 @@ class FitConfig:
             raise ValueError(f"batch_size={self.batch_size} must be >= 1.")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
+        if self.targets_per_context < 1:
+            raise ValueError(f"targets_per_context={self.targets_per_context} must be >= 1.")
+        if self.targets_per_context > 1 and self.lora_r > 0:
+            raise ValueError("targets_per_context > 1 is not supported with LoRA (lora_r > 0): "
+                             "the tuned backbone re-embeds one target pair per row.")
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,11 @@ def fit(
             if step >= total:
                 break
             rows = rows[rank::world]  # each process its share of the global batch
-            batch = train.batch(rows, embeddings).to(accelerator.device)
+            targets = None
+            if fit_cfg.targets_per_context > 1:  # seeded per step: a resumed run draws the same
+                gen = torch.Generator().manual_seed(fit_cfg.seed * 1_000_003 + step)
+                targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
+            batch = train.batch(rows, embeddings, target_rows=targets).to(accelerator.device)
             if tuned_backbone is not None:
                 batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
             model.train()

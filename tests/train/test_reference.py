@@ -1,0 +1,164 @@
+"""The reference points: the Bayes ceiling against brute-force enumeration, the low-rank
+baseline on a planted low-rank world, and the few-shot helpers."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from spl_model import accuracy
+from train.fewshot import labels_to_reach
+from train.reference import LowRankBaseline, bayes_margins, gaussian_points, user_pairs
+
+# a tiny world: three users over two attributes, a non-uniform prior, two answerable pairs
+POINTS = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]])
+PRIOR = [0.5, 0.3, 0.2]
+T = 1.5
+PAIRS = [torch.tensor([2.0, 0.0]), torch.tensor([2.0, -2.0])]  # attr(a) - attr(b)
+TARGET = torch.tensor([0.0, 2.0])
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def brute_predictive(answers: list[int]) -> float:
+    """P(target's a wins | answers) by Bayes' rule with plain loops (answer 1 = a won)."""
+    joint, evidence = 0.0, 0.0
+    for w, prior in zip(POINTS.tolist(), PRIOR):
+        like = prior
+        for pair, won in zip(PAIRS, answers):
+            p = sigmoid(T * sum(wi * d for wi, d in zip(w, pair.tolist())))
+            like *= p if won else 1 - p
+        evidence += like
+        joint += like * sigmoid(T * sum(wi * d for wi, d in zip(w, TARGET.tolist())))
+    return joint / evidence
+
+
+def test_bayes_margins_equal_brute_force_enumeration() -> None:
+    log_prior = torch.tensor(PRIOR).log()
+    for answers in itertools.product([0, 1], repeat=2):
+        for k in range(3):
+            # an answer "b won" is the pair with chosen = b: its delta is negated
+            given = [PAIRS[i] if answers[i] else -PAIRS[i] for i in range(k)]
+            answered = torch.stack(given) if given else torch.zeros(0, 2)
+            m = bayes_margins(POINTS, log_prior, [answered], [TARGET[None]], T)[0]
+            assert m.item() == pytest.approx(brute_predictive(list(answers[:k])) - 0.5, abs=1e-6)
+
+
+def test_no_decision_rule_beats_the_ceiling_in_expectation() -> None:
+    """Expected accuracy over users and their random answers, for every deterministic rule
+    mapping two answers to a prediction: the ceiling's rule attains the maximum."""
+    log_prior = torch.tensor(PRIOR).log()
+    outcomes = list(itertools.product([0, 1], repeat=2))
+
+    def expected_accuracy(rule: dict[tuple[int, int], int]) -> float:
+        total = 0.0
+        for w, prior in zip(POINTS.tolist(), PRIOR):
+            p_target = sigmoid(T * sum(wi * d for wi, d in zip(w, TARGET.tolist())))
+            for ans in outcomes:
+                p_ans = prior
+                for pair, won in zip(PAIRS, ans):
+                    p = sigmoid(T * sum(wi * d for wi, d in zip(w, pair.tolist())))
+                    p_ans *= p if won else 1 - p
+                total += p_ans * (p_target if rule[ans] else 1 - p_target)
+        return total
+
+    best = max(expected_accuracy(dict(zip(outcomes, bits)))
+               for bits in itertools.product([0, 1], repeat=len(outcomes)))
+    ceiling_rule = {}
+    for ans in outcomes:
+        answered = torch.stack([PAIRS[i] if ans[i] else -PAIRS[i] for i in range(2)])
+        m = bayes_margins(POINTS, log_prior, [answered], [TARGET[None]], T)[0]
+        ceiling_rule[ans] = int(m.item() > 0)
+    assert expected_accuracy(ceiling_rule) == pytest.approx(best, abs=1e-12)
+
+
+def test_monte_carlo_ceiling_matches_quadrature_in_one_dimension() -> None:
+    """A continuous N(0.3, 0.5^2) prior on one weight: prior draws vs a fine grid."""
+    points = gaussian_points([0.3], [[0.25]], 200_000, seed=1)
+    assert points.mean().item() == pytest.approx(0.3, abs=0.01)
+    assert points.std().item() == pytest.approx(0.5, abs=0.01)
+    answered = torch.tensor([[2.0], [-2.0], [2.0]])  # a won, b won, a won
+    grid = torch.linspace(-4, 4, 20_001, dtype=torch.float64)[:, None]
+    log_prior = -((grid[:, 0] - 0.3) ** 2) / (2 * 0.25)
+    exact = bayes_margins(grid, log_prior, [answered], [torch.tensor([[2.0]])], 2.0)[0]
+    mc = bayes_margins(points, torch.zeros(len(points)), [answered], [torch.tensor([[2.0]])], 2.0)[0]
+    assert mc.item() == pytest.approx(exact.item(), abs=5e-3)
+
+
+def test_a_symmetric_prior_ties_before_any_answer() -> None:
+    points = gaussian_points([0.0, 0.0], [[1.0, 0.3], [0.3, 1.0]], 10_000)
+    m = bayes_margins(points, torch.zeros(len(points)), [torch.zeros(0, 2)],
+                      [torch.tensor([[2.0, 0.0], [0.0, -2.0]])], 1.0)[0]
+    assert m.abs().max() < 0.01
+    assert accuracy(torch.zeros(4)) == 0.5  # a tie is a coin flip, not a loss
+
+
+def planted_world(n_users: int, seed: int = 0):
+    """Embeddings whose first 2 coordinates carry two attributes; users weigh them."""
+    g = torch.Generator().manual_seed(seed)
+    n_texts, D = 400, 12
+    emb = torch.randn(n_texts, D, generator=g)
+    users = torch.randn(n_users, 2, generator=g) * 2
+    pairs = {}
+    for u in range(n_users):
+        c = torch.randint(0, n_texts, (30,), generator=g)
+        r = torch.randint(0, n_texts, (30,), generator=g)
+        better = (emb[c, :2] - emb[r, :2]) @ users[u] > 0
+        pairs[f"u{u}"] = (torch.where(better, c, r), torch.where(better, r, c))
+    return emb, users, pairs, g
+
+
+def test_low_rank_baseline_learns_a_planted_two_dimensional_world() -> None:
+    emb, _, pairs, g = planted_world(150)
+    base = LowRankBaseline.fit(emb, pairs, rank=2, epochs=60, lr=2e-2, seed=0)
+    assert base.basis.shape == (2, 12) and base.prior_cov.shape == (2, 2)
+    # a new user: 8 answers, then 200 held-out pairs
+    w = torch.tensor([1.5, -2.0])
+    c, r = torch.randint(0, 400, (208,), generator=g), torch.randint(0, 400, (208,), generator=g)
+    better = (emb[c, :2] - emb[r, :2]) @ w > 0
+    chosen, rejected = torch.where(better, c, r), torch.where(better, r, c)
+    answered = emb[chosen[:8]] - emb[rejected[:8]]
+    after = accuracy(base.margins(answered, emb[chosen[8:]], emb[rejected[8:]]))
+    before = accuracy(base.margins(answered[:0], emb[chosen[8:]], emb[rejected[8:]]))
+    assert after > 0.85 and after > before + 0.2
+
+
+def test_low_rank_map_is_the_minimum_of_its_objective() -> None:
+    torch.manual_seed(0)
+    base = LowRankBaseline(torch.randn(3, 5), torch.tensor([0.2, -0.1, 0.0]),
+                           torch.tensor([[1.0, 0.2, 0.0], [0.2, 0.5, 0.0], [0.0, 0.0, 2.0]]))
+    answered = torch.randn(6, 5)
+    u = base.user_weights(answered)
+    precision = torch.linalg.inv(base.prior_cov)
+
+    def objective(v: torch.Tensor) -> torch.Tensor:
+        d = v - base.prior_mean
+        return -torch.nn.functional.logsigmoid(answered @ base.basis.T @ v).sum() + d @ precision @ d / 2
+
+    for _ in range(20):
+        assert objective(u) <= objective(u + 0.01 * torch.randn(3)) + 1e-9
+    assert torch.equal(base.user_weights(answered[:0]), base.prior_mean)
+
+
+def test_user_pairs_gathers_context_and_targets_once() -> None:
+    from types import SimpleNamespace
+
+    split = SimpleNamespace(
+        users=["a", "a", "b"], chosen=torch.tensor([1, 2, 3]), rejected=torch.tensor([4, 5, 6]),
+        ctx_chosen=torch.tensor([[7, 8], [7, 8], [9, 0]]), ctx_rejected=torch.tensor([[10, 11], [10, 11], [12, 0]]),
+        ctx_mask=torch.tensor([[True, True], [True, True], [True, False]]))
+    pairs = user_pairs(split)
+    assert sorted(zip(pairs["a"][0].tolist(), pairs["a"][1].tolist())) == [(1, 4), (2, 5), (7, 10), (8, 11)]
+    assert sorted(zip(pairs["b"][0].tolist(), pairs["b"][1].tolist())) == [(3, 6), (9, 12)]
+    assert len(user_pairs(split, max_context=0)["a"][0]) == 2
+
+
+def test_labels_to_reach() -> None:
+    assert labels_to_reach([0.5, 0.7, 0.8, 0.9]) == pytest.approx(2.6)
+    assert labels_to_reach([0.5, 0.9, 0.9, 0.9]) == pytest.approx(0.9)
+    assert labels_to_reach([0.6, 0.6, 0.6]) == pytest.approx(1.0)

@@ -1,0 +1,49 @@
+"""``python -m train personalize``: few-shot curves beside the Bayes ceiling and a low-rank baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["personalize"]
+
+EXAMPLE = ("Example: python -m train personalize --data datasets/population --cache cache "
+           "--run spl=runs/pop/spl --run vpl=runs/pop/vpl --run btl=runs/pop/btl "
+           "--run oracle=runs/pop/oracle --out docs/results/personalize")
+
+
+@click.command("personalize", epilog="\b\n" + EXAMPLE)
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A population-world dataset folder (python -m train data synthetic --world population).")
+@click.option("--cache", "cache_dir", default="cache", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Embedding cache folder.")
+@click.option("--run", "runs", multiple=True, metavar="NAME=FOLDER",
+              help="A trained run to measure, under a name (repeat: spl=..., vpl=..., btl=..., oracle=...).")
+@click.option("--calibration", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A calibration.json of the SPL run (python -m train calibrate) to include.")
+@click.option("--points", default=100_000, show_default=True, type=click.IntRange(1000),
+              help="Prior draws for the Monte Carlo Bayes ceiling.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output stem: writes OUT.json, OUT.md and OUT.png.")
+def personalize(data_dir: Path, cache_dir: Path, runs: tuple[str, ...], calibration: Path | None,
+                points: int, out: Path) -> None:
+    """Accuracy after k = 0..12 answers for every run, the Bayes ceiling and the low-rank baseline."""
+    from spl_model import CheckpointError
+    from train.data.schema import DatasetError
+    from train.fit import prepare_data
+    from train.personalize import load_runs, personalize as measure, write_outputs
+
+    try:
+        models = load_runs(runs)
+        data = prepare_data(data_dir, cache_dir)
+        calib = json.loads(calibration.read_text()) if calibration else None
+        report = measure(data, models, calib, n_points=points)
+    except (ValueError, DatasetError, CheckpointError, OSError) as err:
+        raise click.ClickException(str(err)) from err
+    write_outputs(report, out)
+    click.echo(json.dumps({"k": report["k"], "accuracy": report["accuracy"],
+                           "personas_k2": report["personas_k2"],
+                           "labels_saved_active": report.get("labels_saved_active")}, indent=1))
+    click.echo(f"Wrote {out.with_suffix('.json')}, {out.with_suffix('.md')}, {out.with_suffix('.png')}")

@@ -1,0 +1,238 @@
+"""The personalization report: few-shot curves of every model beside its reference points.
+
+``python -m train personalize --data D --cache C --run spl=runs/pop/spl --run vpl=... --out F``
+measures, on the held-out users and personas of a population-world test split:
+
+- every run's accuracy after k = 0..12 answers in random order (the order they were asked) and,
+  for latent models, in active order (:func:`train.fewshot.active_order`);
+- the world's Bayes ceiling (:func:`train.reference.bayes_margins`, Monte Carlo over the
+  card's true prior) and the low-rank baseline (:class:`train.reference.LowRankBaseline`)
+  on the same rows;
+- the labels active order saves (answers to reach 90% of the way from k = 0 to k = 12);
+- the calibration of the app's confidence (:mod:`train.calibration`), when a calibration file
+  is given.
+
+It writes ``personalize.json`` (the keys of DESIGN.md), ``personalize.md`` and a plot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from spl_model import RewardModel
+from train.fewshot import (KS, active_order, attribute_deltas, curve, groups, labels_to_reach,
+                           model_margins, reorder)
+from train.reference import LowRankBaseline, bayes_margins, gaussian_points, user_pairs
+
+__all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "write_outputs"]
+
+ALL_K = tuple(range(13))  # every k 0..12: the curves labels_to_reach interpolates
+
+
+def world_of(card: dict[str, Any]) -> dict[str, Any]:
+    world = card.get("world")
+    if not world or world.get("kind") != "population":
+        raise ValueError("the personalization report needs a population-world dataset (python -m "
+                         "train data synthetic --world population); this card has no such world.")
+    return world
+
+
+def _by_user(users: Sequence[str]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, u in enumerate(users):
+        out.setdefault(u, []).append(i)
+    return out
+
+
+def bayes_curve(data: Any, ks: Sequence[int] = ALL_K, n_points: int = 100_000,
+                seed: int = 0) -> dict[str, list[float]]:
+    """The Bayes ceiling's accuracy per group at each k (held-out rows, random order)."""
+    world = world_of(data.dataset.card)
+    split = data.splits["test"]
+    ctx, mask, targets = attribute_deltas(data.dataset, "test")
+    points = gaussian_points(world["prior_mean"], world["prior_cov"], n_points, seed)
+    log_prior = torch.zeros(len(points), dtype=torch.float64)
+    rows_of = _by_user(split.users)
+
+    def margins_at(k: int) -> torch.Tensor:
+        users = list(rows_of)
+        answered = [ctx[rows_of[u][0], :k][mask[rows_of[u][0], :k]] for u in users]
+        tgts = [targets[rows_of[u]] for u in users]
+        per_user = bayes_margins(points, log_prior, answered, tgts, world["temperature"])
+        out = torch.zeros(len(split))
+        for u, m in zip(users, per_user):
+            out[rows_of[u]] = m
+        return out
+
+    return curve(margins_at, ks, groups(split))
+
+
+def lowrank_curve(data: Any, ks: Sequence[int] = ALL_K, rank: int = 8, epochs: int = 30,
+                  seed: int = 0, progress: bool = False) -> dict[str, list[float]]:
+    """The low-rank baseline, fitted on the train users, scored per group at each k."""
+    emb = data.embeddings
+    torch.manual_seed(seed)
+    base = LowRankBaseline.fit(emb, user_pairs(data.splits["train"]), rank=rank, epochs=epochs,
+                               seed=seed, progress=progress)
+    split = data.splits["test"]
+    rows_of = _by_user(split.users)
+
+    def margins_at(k: int) -> torch.Tensor:
+        out = torch.zeros(len(split))
+        for rows in rows_of.values():
+            first = rows[0]
+            real = split.ctx_mask[first, :k]
+            answered = emb[split.ctx_chosen[first, :k][real]] - emb[split.ctx_rejected[first, :k][real]]
+            idx = torch.tensor(rows)
+            out[idx] = base.margins(answered, emb[split.chosen[idx]], emb[split.rejected[idx]])
+        return out
+
+    return curve(margins_at, ks, groups(split))
+
+
+def model_curves(model: RewardModel, data: Any, ks: Sequence[int] = ALL_K,
+                 active: bool = True) -> dict[str, Any]:
+    """``{"random": {group: [...]}, "active": {group: [...]}}`` for one model (active only for
+    latent models; latent-free models are flat in k and their active curve is the random one)."""
+    split, emb = data.splits["test"], data.embeddings
+    masks = groups(split)
+    out: dict[str, Any] = {"random": curve(lambda k: model_margins(model, split, emb, k), ks, masks)}
+    if active and model.cfg.has_latent:
+        ordered = reorder(split, active_order(model, split, emb))
+        out["active"] = curve(lambda k: model_margins(model, ordered, emb, k), ks, masks)
+    else:
+        out["active"] = out["random"]
+    return out
+
+
+def _at(values: list[float], ks: Sequence[int], want: Sequence[int]) -> list[float]:
+    return [values[list(ks).index(k)] for k in want]
+
+
+def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, Any] | None = None,
+                n_points: int = 100_000, progress: bool = True) -> dict[str, Any]:
+    """Every curve and figure of the report (see the module docstring) as one JSON object."""
+    from tqdm.auto import tqdm
+
+    steps = ["bayes", "lowrank", *runs]
+    bar = tqdm(steps, desc="personalize", unit="model", disable=not progress)
+    curves: dict[str, Any] = {}
+    for name in bar:
+        bar.set_postfix_str(name)
+        if name == "bayes":
+            c = bayes_curve(data, n_points=n_points)
+            curves[name] = {"random": c, "active": c}
+        elif name == "lowrank":
+            c = lowrank_curve(data)
+            curves[name] = {"random": c, "active": c}
+        else:
+            curves[name] = model_curves(runs[name], data)
+    group = "heldout"
+    report: dict[str, Any] = {
+        "k": list(KS),
+        "group": "held-out users drawn from the population prior, held-out prompts",
+        "accuracy": {n: _at(c["random"][group], ALL_K, KS) for n, c in curves.items()},
+        "accuracy_active": {n: _at(c["active"][group], ALL_K, KS) for n, c in curves.items()},
+        "personas": {n: _at(c["random"]["personas"], ALL_K, KS) for n, c in curves.items()
+                     if "personas" in c["random"]},
+        "personas_k2": {n: c["random"]["personas"][2] for n, c in curves.items()
+                        if "personas" in c["random"]},
+        "curves_all_k": curves,
+        "n_rows": {g: int(m.sum()) for g, m in groups(data.splits["test"]).items()},
+        "n_users": {g: len({u for u, keep in zip(data.splits["test"].users, m.tolist()) if keep})
+                    for g, m in groups(data.splits["test"]).items()},
+        "world": world_of(data.dataset.card),
+    }
+    if "spl" in curves:
+        random_k = labels_to_reach(curves["spl"]["random"][group])
+        active_k = labels_to_reach(curves["spl"]["active"][group])
+        report["labels_to_90pct"] = {"random": random_k, "active": active_k}
+        report["labels_saved_active"] = round(1 - active_k / random_k, 4) if random_k else None
+    if calibration is not None:
+        report["confidence_ece"] = calibration["ece"]
+        report["confidence"] = calibration
+    return report
+
+
+def write_outputs(report: dict[str, Any], out: Path) -> None:
+    """``out.json``, ``out.md`` and ``out.png`` (one path stem, e.g. docs/results/personalize)."""
+    from train.report import write_json
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(out.with_suffix(".json"), report)
+    _plot(report, out.with_suffix(".png"))
+    out.with_suffix(".md").write_text(_markdown(report, out.with_suffix(".png").name))
+
+
+_STYLE = {"bayes": ("black", "--"), "oracle": ("grey", ":"), "btl": ("tab:brown", ":"),
+          "lowrank": ("tab:green", "-."), "vpl": ("tab:blue", "-"), "spl": ("tab:red", "-")}
+
+
+def _plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100)
+    for ax, (title, key) in zip(axes, [("held-out users, random order", "accuracy"),
+                                       ("four personas, random order", "personas")]):
+        for name, values in report.get(key, {}).items():
+            color, style = _STYLE.get(name, (None, "-"))
+            ax.plot(report["k"], values, marker="o", ms=3, label=name, color=color, linestyle=style)
+        ax.set_xlabel("answers given (k)")
+        ax.set_ylabel("accuracy on held-out pairs")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _markdown(report: dict[str, Any], plot_name: str) -> str:
+    ks = report["k"]
+    head = "| model | " + " | ".join(f"k={k}" for k in ks) + " |\n|---|" + "---|" * len(ks) + "\n"
+
+    def table(key: str) -> str:
+        return head + "".join(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |\n"
+                              for name, values in report.get(key, {}).items())
+
+    lines = [
+        "# Personalization: few-shot accuracy against the Bayes ceiling\n",
+        f"![few-shot curves]({plot_name})\n",
+        f"Rows: {report['n_rows']}, users: {report['n_users']}. World: "
+        f"{len(report['world']['attributes'])} attributes, Bradley-Terry temperature "
+        f"{report['world']['temperature']:g}.\n",
+        "## Held-out users, answers in random order\n", table("accuracy"),
+        "## Held-out users, answers in active order (BALD over the user's 12 answered pairs)\n",
+        table("accuracy_active"),
+        "## The four personas, random order\n", table("personas"),
+    ]
+    if "labels_saved_active" in report:
+        lines.append(f"Labels to reach 90% of the way from k = 0 to k = 12 (SPL): random "
+                     f"{report['labels_to_90pct']['random']}, active "
+                     f"{report['labels_to_90pct']['active']}; saved "
+                     f"{report['labels_saved_active']:.1%}.\n")
+    if "confidence_ece" in report:
+        lines.append(f"Confidence expected calibration error: {report['confidence_ece']:.3f}.\n")
+    return "\n".join(lines)
+
+
+def load_runs(specs: Sequence[str], device: str | None = None) -> dict[str, RewardModel]:
+    """``["spl=runs/pop/spl", ...]`` -> ``{"spl": model}`` (eval mode)."""
+    from train.runs import load_run
+
+    out = {}
+    for spec in specs:
+        name, sep, folder = spec.partition("=")
+        if not sep or not name or not folder:
+            raise ValueError(f"--run must look like NAME=FOLDER, got {spec!r}")
+        out[name] = load_run(folder, device=device, load_lora=False).model.eval()
+    return out
+

@@ -1,0 +1,176 @@
+"""Reference points for personalization: the world's Bayes ceiling and a low-rank baseline.
+
+A personalized reward model is only read beside what is possible on the same split:
+
+- **Bayes ceiling** (:func:`bayes_margins`): the posterior predictive of a user's next answer
+  under the world's *true* prior over user weights ``w``, its attribute vectors and its
+  Bradley-Terry answer model ``P(a > b | w) = sigmoid(T w . (attr_a - attr_b))``. No model can
+  beat it in expectation with the same k answers. Exact for a discrete prior (every point
+  weighed), Monte Carlo for a continuous one (S prior draws, self-normalised importance
+  weights: the draws are the points, each of weight 1/S).
+- **Low-rank baseline** (:class:`LowRankBaseline`, in the style of LoRe / PAL): a shared basis
+  of B linear reward heads on the frozen embeddings, ``r_u(x) = u . (V phi(x))``, fitted with
+  one weight vector per training user; a new user's ``u`` is the MAP estimate from their k
+  answers under a Gaussian prior fitted to the training users' vectors. No encoder, no latent
+  model: what a careful linear method gets from the same answers.
+
+Both return *margins* (positive = the label's side is predicted), so accuracy has one
+definition, :func:`spl_model.accuracy` (a tie counts half).
+
+Example (the exact ceiling of a two-point world after one answer):
+    >>> import torch
+    >>> points = torch.tensor([[1.0, 0.0], [0.0, 1.0]])  # two users, uniform prior
+    >>> answered = [torch.tensor([[2.0, 0.0]])]  # one answer: preferred attribute 0
+    >>> targets = [torch.tensor([[2.0, 0.0], [0.0, 2.0]])]
+    >>> m = bayes_margins(points, torch.zeros(2), answered, targets, temperature=1.0)
+    >>> [round(v, 3) for v in m[0].tolist()]
+    [0.243, 0.138]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["LowRankBaseline", "bayes_margins", "gaussian_points", "user_pairs"]
+
+
+def gaussian_points(mean: Sequence[float], cov: Sequence[Sequence[float]], n: int,
+                    seed: int = 0) -> Tensor:
+    """``n`` draws ``[n, A]`` from ``N(mean, cov)`` (float64, seeded): a continuous prior's points."""
+    mean_t = torch.tensor(mean, dtype=torch.float64)
+    chol = torch.linalg.cholesky(torch.tensor(cov, dtype=torch.float64))
+    g = torch.Generator().manual_seed(seed)
+    return mean_t + torch.randn(n, len(mean_t), generator=g, dtype=torch.float64) @ chol.T
+
+
+@torch.no_grad()
+def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
+                  targets: Sequence[Tensor], temperature: float,
+                  chunk: int = 64) -> list[Tensor]:
+    """Posterior-predictive margins ``P(target's chosen wins | answers) - 1/2`` per user.
+
+    Args:
+        points: ``[S, A]`` candidate user weights (a discrete prior's support, or prior draws).
+        log_prior: ``[S]`` their log prior weights (unnormalised; zeros for prior draws).
+        answered: per user ``[k, A]``: ``attr(chosen) - attr(rejected)`` of each answer given.
+        targets: per user ``[R, A]``: ``attr(chosen) - attr(rejected)`` of each held-out pair.
+        temperature: T of the Bradley-Terry answer model.
+    Returns:
+        per user ``[R]`` margins in ``[-1/2, 1/2]``: positive when the ceiling predicts the
+        chosen side, 0 when it cannot tell (every pair before any answer, under a symmetric
+        prior).
+    """
+    if len(answered) != len(targets):
+        raise ValueError(f"{len(answered)} users' answers but {len(targets)} users' targets.")
+    points = points.double()
+    log_prior = log_prior.double()
+    out: list[Tensor] = []
+    for start in range(0, len(answered), chunk):
+        for ans, tgt in zip(answered[start:start + chunk], targets[start:start + chunk]):
+            logits = temperature * points @ ans.double().T  # [S, k]
+            log_w = log_prior + F.logsigmoid(logits).sum(dim=1)  # [S]
+            weights = torch.softmax(log_w, dim=0)  # [S]
+            p_chosen = torch.sigmoid(temperature * points @ tgt.double().T)  # [S, R]
+            out.append((weights @ p_chosen - 0.5).float())  # [R]
+    return out
+
+
+def user_pairs(split: Any, max_context: int | None = None) -> dict[str, tuple[Tensor, Tensor]]:
+    """Every distinct labelled pair of each user of an ``EncodedSplit``: context and targets.
+
+    Returns ``{user: (chosen ids [n], rejected ids [n])}`` (text ids into the embedding
+    matrix), the user's context answers (first ``max_context`` of each row) and target pairs.
+    """
+    seen: dict[str, dict[tuple[int, int], None]] = {}
+    ctx_c, ctx_r, mask = split.ctx_chosen, split.ctx_rejected, split.ctx_mask
+    if max_context is not None:
+        ctx_c, ctx_r, mask = ctx_c[:, :max_context], ctx_r[:, :max_context], mask[:, :max_context]
+    for i, user in enumerate(split.users):
+        pairs = seen.setdefault(user, {})
+        pairs[(int(split.chosen[i]), int(split.rejected[i]))] = None
+        for c, r in zip(ctx_c[i][mask[i]].tolist(), ctx_r[i][mask[i]].tolist()):
+            pairs[(c, r)] = None
+    return {u: (torch.tensor([c for c, _ in p]), torch.tensor([r for _, r in p]))
+            for u, p in seen.items()}
+
+
+@dataclass
+class LowRankBaseline:
+    """``r_u(x) = u . (V phi(x))``: B shared linear heads ``V [B, D]``, per-user ``u [B]``.
+
+    Fit with :meth:`fit` on the training users; :meth:`margins` scores a new user's pairs with
+    the MAP ``u`` from their answers under ``N(prior_mean, prior_cov)``, the Gaussian fitted
+    to the training users' vectors (the prior mean alone for a user with no answers).
+    """
+
+    basis: Tensor  # [B, D]
+    prior_mean: Tensor  # [B]
+    prior_cov: Tensor  # [B, B]
+
+    @classmethod
+    def fit(cls, embeddings: Tensor, pairs: dict[str, tuple[Tensor, Tensor]], rank: int = 8,
+            epochs: int = 30, lr: float = 5e-3, user_l2: float = 1e-2, batch_users: int = 256,
+            seed: int = 0, progress: bool = False) -> LowRankBaseline:
+        """Jointly fit the basis and one ``u`` per training user by Bradley-Terry likelihood.
+
+        Args:
+            embeddings: ``[U, D]`` every text's embedding.
+            pairs: ``{user: (chosen ids, rejected ids)}`` of the training users (:func:`user_pairs`).
+            rank: B, the number of reward heads.
+            user_l2: weight of ``|u|^2 / 2`` per user (a unit Gaussian prior, scaled).
+        """
+        g = torch.Generator().manual_seed(seed)
+        users = sorted(pairs)
+        diffs = [embeddings[pairs[u][0]] - embeddings[pairs[u][1]] for u in users]  # [n_u, D]
+        owner = torch.cat([torch.full((len(d),), i) for i, d in enumerate(diffs)])  # [P]
+        diff = torch.cat(diffs)  # [P, D]
+        D = embeddings.shape[1]
+        basis = (torch.randn(rank, D, generator=g) / math.sqrt(D)).requires_grad_()
+        u = (torch.randn(len(users), rank, generator=g) * 0.1).requires_grad_()
+        opt = torch.optim.Adam([basis, u], lr=lr)
+        steps = range(epochs)
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="low-rank baseline", unit="epoch")
+        n = len(diff)
+        for _ in steps:
+            for rows in torch.randperm(n, generator=g).split(batch_users * 16):
+                margin = (u[owner[rows]] * (diff[rows] @ basis.T)).sum(-1)  # [b]
+                loss = -F.logsigmoid(margin).mean() + user_l2 * u.pow(2).sum() / (2 * n)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        u = u.detach()
+        cov = torch.cov(u.T) + 1e-4 * torch.eye(rank)
+        return cls(basis.detach(), u.mean(0), cov)
+
+    @torch.no_grad()
+    def user_weights(self, answered: Tensor, steps: int = 25) -> Tensor:
+        """MAP ``u [B]`` from answers ``[k, D]`` (``phi(chosen) - phi(rejected)``): Newton on
+        ``-sum log sigmoid(u . V d_i) + (u - m)^T S^-1 (u - m) / 2``."""
+        u = self.prior_mean.clone()
+        if answered.shape[0] == 0:
+            return u
+        a = answered @ self.basis.T  # [k, B]
+        precision = torch.linalg.inv(self.prior_cov)  # [B, B]
+        for _ in range(steps):
+            p = torch.sigmoid(a @ u)  # [k]
+            grad = -(a * (1 - p)[:, None]).sum(0) + precision @ (u - self.prior_mean)
+            hess = (a * (p * (1 - p))[:, None]).T @ a + precision
+            u = u - torch.linalg.solve(hess, grad)
+        return u
+
+    @torch.no_grad()
+    def margins(self, answered: Tensor, chosen: Tensor, rejected: Tensor) -> Tensor:
+        """``r_u(chosen) - r_u(rejected)`` ``[R]`` for one user with answers ``[k, D]``
+        (differences ``phi(chosen) - phi(rejected)``) and target embeddings ``[R, D]`` each."""
+        u = self.user_weights(answered)
+        return ((chosen - rejected) @ self.basis.T) @ u
