@@ -27,11 +27,13 @@ class ContextSpec:
     min_size: int = 2  # fewest answered pairs; 2 is the least that can separate 4 types
     max_size: int = 8  # most answered pairs (the paper's 2..8)
     max_tries: int = 2000  # redraws before concluding the pool cannot identify the type
+    allow_empty: bool = False  # min_size 0 allowed (the population world's empty contexts)
 
     def __post_init__(self) -> None:
-        if not 1 <= self.min_size <= self.max_size:
+        low = 0 if self.allow_empty else 1
+        if not low <= self.min_size <= self.max_size:
             raise DatasetError(
-                f"context sizes must satisfy 1 <= min <= max, got {self.min_size}..{self.max_size}"
+                f"context sizes must satisfy {low} <= min <= max, got {self.min_size}..{self.max_size}"
             )
 
     def sizes(self) -> list[int]:

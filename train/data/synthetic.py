@@ -53,7 +53,8 @@ from typing import Any, Sequence
 
 from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.schema import BuiltDataset, DatasetError, arg
-from train.data.synthetic_render import ATTRIBUTES, COMBOS, Advice, parse_topic, render
+from train.data.synthetic_population import POPULATION_TEMPERATURE
+from train.data.synthetic_render import ATTRIBUTES, ATTRIBUTES_6, COMBOS, Advice, parse_topic, render
 
 __all__ = ["SyntheticConfig", "all_advice", "build_synthetic", "responses_for"]
 
@@ -67,21 +68,32 @@ class SyntheticConfig:
     unseen_users: int = arg(200, "continuous users in test_unseen.jsonl (0: no such file)")
     rows_per_unseen_user: int = arg(5, "test rows per unseen user, all sharing its context")
     types: tuple[str, ...] = arg(ATTRIBUTES, "attributes that get a discrete user type each (comma-separated)")
-    temperature: float = arg(4.0, "Bradley-Terry sharpness: at 4.0 a discrete type is 99.9% consistent and an unseen user's label agrees with the sign of its margin 87% of the time (2.0: 75%)")
+    temperature: float = arg(-1.0, "Bradley-Terry sharpness (-1: the world's default). Types world: 4.0, where a discrete type is 99.9% consistent and an unseen user's label agrees with the sign of its margin 87% of the time (2.0: 75%). Population world: 1.2, where a user agrees with their own margin 86.8% of the time (Monte Carlo over prior users and random pairs; 0.87 at 1.22)")
     noise: float = arg(0.0, "probability of flipping each label after the Bradley-Terry draw")
     controversial_share: float = arg(0.7, "share of rows drawn from pairs the types disagree on")
     test_fraction: float = arg(0.15, "share of prompts held out for test and unseen users")
-    pool_size: int = arg(16, "survey pairs per user type")
+    pool_size: int = arg(-1, "survey pairs per user type (-1: 16); population world: survey pairs of any kind on train prompts, prompts repeating (-1: 2000)")
     shared_pool: bool = arg(True, "all types answer one shared survey pool (else one pool per type, whose pair ids leak the type)")
     survey_pairs: str = arg("balanced", "balanced: every survey pair splits the types as evenly as possible; any: survey pairs are drawn like the rows (controversial_share of them split the types, the rest do not), and a type answers a pair it is indifferent to with a coin flip")
     mixture_share: float = arg(0.0, "share of train rows from continuous users (fresh Dirichlet weights per row, like the unseen users', answering their own survey context) instead of the discrete types; test rows stay discrete")
     identifying_contexts: bool = arg(True, "redraw a type's context until it identifies the type (False: any draw of min..max pairs, so the model also learns from contexts that leave several types open, as after a visitor's first answers)")
-    min_context: int = arg(2, "fewest survey answers in a context")
-    max_context: int = arg(8, "most survey answers in a context")
+    min_context: int = arg(-1, "fewest survey answers in a context (-1: 2; population world: -1 is 0, and 0 gives empty contexts)")
+    max_context: int = arg(-1, "most survey answers in a context (-1: 8; population world: -1 is 12, the answers each user gives, all of them in every test row)")
     dirichlet_alpha: float = arg(1.0, "concentration of unseen users' weights (1.0: uniform)")
+    world: str = arg("types", "types: the four-attribute world above (discrete types, Dirichlet unseen users); population: six attributes (adds formal, example), every train user a distinct person with signed, correlated weights, held-out users and four probe personas in test.jsonl (train.data.synthetic_population); train_rows, test_rows, unseen_users, rows_per_unseen_user, types, noise, controversial_share, shared_pool, survey_pairs, mixture_share, identifying_contexts and dirichlet_alpha are types-world options")
+    population_users: int = arg(6000, "population world: distinct train users (pop-000000..)")
+    rows_per_user: int = arg(8, "population world: train rows per train user, each with its own random subset of the user's answers as context")
+    heldout_users: int = arg(500, "population world: fresh users from the same prior in test.jsonl (heldout-0000..), answering test prompts")
+    rows_per_heldout_user: int = arg(10, "population world: test rows per held-out user and per persona instance, all sharing that user's full context")
+    persona_users: int = arg(25, "population world: instances per probe persona in test.jsonl (persona-concise-01..)")
+    persona_scale: float = arg(0.8, "population world: a probe persona's weight on its attribute (0 elsewhere); 0.8 at temperature 1.2 agrees with itself 87% of the time on pairs that differ in its attribute")
     seed: int = arg(0, "everything is a function of this seed")
 
     def __post_init__(self) -> None:
+        if self.world not in _WORLD_DEFAULTS:
+            raise DatasetError(f"world must be 'types' or 'population', got {self.world!r}")
+        auto = {k: v if getattr(self, k) == -1 else getattr(self, k)
+                for k, v in _WORLD_DEFAULTS[self.world].items()}
         unknown = [t for t in self.types if t not in ATTRIBUTES]
         if unknown or len(set(self.types)) != len(self.types) or len(self.types) < 2:
             raise DatasetError(
@@ -93,11 +105,47 @@ class SyntheticConfig:
                 raise DatasetError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if min(self.train_rows, self.test_rows, self.unseen_users, self.rows_per_unseen_user) < 0:
             raise DatasetError("row and user counts must be >= 0")
-        if self.temperature <= 0:
-            raise DatasetError(f"temperature must be > 0, got {self.temperature}")
+        if auto["temperature"] <= 0:
+            raise DatasetError(f"temperature must be > 0 (or -1: the world's default), got {self.temperature}")
         if self.survey_pairs not in ("balanced", "any"):
             raise DatasetError(f"survey_pairs must be 'balanced' or 'any', got {self.survey_pairs!r}")
-        ContextSpec(self.min_context, self.max_context)
+        if self.world == "types":
+            ContextSpec(auto["min_context"], auto["max_context"])
+            return
+        ContextSpec(auto["min_context"], auto["max_context"], allow_empty=True)
+        counts = ("population_users", "rows_per_user", "heldout_users", "rows_per_heldout_user",
+                  "persona_users")
+        if min(getattr(self, name) for name in counts) < 0:
+            raise DatasetError(f"{', '.join(counts)} must be >= 0")
+        if self.population_users < 1 or self.rows_per_user < 1:
+            raise DatasetError("the population world needs population_users >= 1 and rows_per_user >= 1")
+        if self.rows_per_heldout_user < 1 or self.heldout_users + self.persona_users < 1:
+            raise DatasetError("the population world needs test rows: rows_per_heldout_user >= 1 and "
+                               "heldout_users or persona_users >= 1")
+        if auto["pool_size"] < auto["max_context"]:
+            raise DatasetError(f"pool_size ({auto['pool_size']}) must be at least max_context "
+                               f"({auto['max_context']}): every user answers max_context survey pairs")
+        if self.noise:
+            raise DatasetError("noise is a types-world option: population answers are plain "
+                               "Bradley-Terry draws (lower or raise --temperature instead)")
+        if self.persona_scale <= 0:
+            raise DatasetError(f"persona_scale must be > 0, got {self.persona_scale}")
+
+    def resolved(self) -> "SyntheticConfig":
+        """This config with every -1 (the world's default) replaced by its value."""
+        return dataclasses.replace(self, **{k: v for k, v in _WORLD_DEFAULTS[self.world].items()
+                                            if getattr(self, k) == -1})
+
+
+# The options whose default (-1) depends on the world.
+_WORLD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "types": {"temperature": 4.0, "pool_size": 16, "min_context": 2, "max_context": 8},
+    "population": {"temperature": POPULATION_TEMPERATURE, "pool_size": 2000, "min_context": 0,
+                   "max_context": 12},
+}
+# Population-world options: left out of a types-world card, so its builder_args stay as before.
+_POPULATION_FIELDS = ("world", "population_users", "rows_per_user", "heldout_users",
+                      "rows_per_heldout_user", "persona_users", "persona_scale")
 
 
 def all_advice() -> list[Advice]:
@@ -298,16 +346,19 @@ def build_synthetic(cfg: SyntheticConfig = SyntheticConfig(), *, progress: bool 
     if progress:
         from tqdm import tqdm
 
-        def bar(items):
-            return tqdm(items, desc="synthetic rows", unit="row")
+        def bar(items, desc="synthetic rows", unit="row"):
+            return tqdm(items, desc=desc, unit=unit)
     else:
-        def bar(items):
+        def bar(items, desc="", unit=""):
             return items
+    cfg = cfg.resolved()
     rng = random.Random(cfg.seed)
     advice = all_advice()
     order = rng.sample(range(len(advice)), len(advice))
     n_test = max(1, round(cfg.test_fraction * len(advice)))
     test_prompts, train_prompts = sorted(order[:n_test]), sorted(order[n_test:])
+    if cfg.world == "population":
+        return _build_population(cfg, advice, rng, train_prompts, test_prompts, bar)
     sampler = _Sampler(cfg, advice, rng)
     spec = ContextSpec(cfg.min_context, cfg.max_context)
     survey, pools, answers = _survey(sampler, train_prompts)
@@ -327,8 +378,7 @@ def build_synthetic(cfg: SyntheticConfig = SyntheticConfig(), *, progress: bool 
         "counts": {},
         "seed": cfg.seed,
         "context_sizes": spec.sizes(),
-        "builder_args": {k: list(v) if isinstance(v, tuple) else v
-                         for k, v in dataclasses.asdict(cfg).items()},
+        "builder_args": _builder_args(cfg),
         "notes": (
             f"{len(advice)} prompts over {len({a.topic for a in advice})} topics, "
             f"{len(train_prompts)} train / {len(test_prompts)} test (disjoint); 16 responses "
@@ -340,6 +390,45 @@ def build_synthetic(cfg: SyntheticConfig = SyntheticConfig(), *, progress: bool 
                else "; contexts may leave several types open.")
             + (f" A share {cfg.mixture_share:g} of train rows comes from continuous users (one "
                "fresh Dirichlet user per row)." if cfg.mixture_share else "")
+        ),
+    }
+    return BuiltDataset(card, splits)
+
+
+def _builder_args(cfg: SyntheticConfig) -> dict[str, Any]:
+    """The card's builder_args: the resolved config (types world: without population options)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()
+            if cfg.world == "population" or k not in _POPULATION_FIELDS}
+
+
+def _build_population(cfg, advice, rng, train_prompts, test_prompts, bar) -> BuiltDataset:
+    from train.data.synthetic_population import PERSONAS, build_population
+
+    splits, world = build_population(cfg, advice, rng, train_prompts, test_prompts, bar)
+    card = {
+        "name": "synthetic",
+        "source": "train.data.synthetic (population world): rendered everyday advice, a "
+                  "population of users with correlated signed weights, Bradley-Terry answers",
+        "user_types": [*PERSONAS, "heldout"],
+        "attributes": list(ATTRIBUTES_6),
+        "counts": {},
+        "seed": cfg.seed,
+        "context_sizes": [cfg.min_context, cfg.max_context],
+        "builder_args": _builder_args(cfg),
+        "world": world,
+        "notes": (
+            f"{len(advice)} prompts over {len({a.topic for a in advice})} topics, "
+            f"{len(train_prompts)} train / {len(test_prompts)} test (disjoint); 64 responses "
+            "each, attributes in {-1,+1} (+1 = concise, friendly, numbered steps, cautious, "
+            f"formal, worked example). {cfg.population_users} train users with weights from "
+            "N(0, world.prior_cov) (signed, correlated), answers are Bradley-Terry draws at "
+            f"temperature {cfg.temperature:g} (self-agreement {world['self_agreement']:.3f}). "
+            f"Train contexts: {cfg.min_context}..{cfg.max_context} of the user's "
+            f"{cfg.max_context} answers. test.jsonl: {cfg.heldout_users} held-out users "
+            f"(user_type heldout) and {cfg.persona_users} instances of each of {len(PERSONAS)} "
+            f"probe personas (weight {cfg.persona_scale:g} on one attribute), each with all "
+            f"{cfg.max_context} answers as context, in the order asked, on test prompts. "
+            "user_weights are the oracle's weights over the six attributes."
         ),
     }
     return BuiltDataset(card, splits)

@@ -16,22 +16,43 @@ Attributes take values in {-1, +1}; +1 is the first word of each name:
 - ``friendly``: +1 opens and closes warmly and casually; -1 opens formally, with no sign-off.
 - ``steps``: +1 is a numbered list; -1 is flowing prose ("First, ... Next, ... Finally, ...").
 - ``cautious``: +1 adds the caution; -1 leaves it out and ends confidently.
+
+``render6`` writes the same advice along six independent attributes (``ATTRIBUTES_6``, 64
+combinations in ``COMBOS_6``), for the population world:
+
+- ``concise``: +1 gives two tips without their reasons; -1 all three tips, each with its reason.
+- ``friendly``: +1 adds a warm opener and a warm sign-off; -1 has neither.
+- ``steps``: +1 is a numbered list; -1 is flowing prose.
+- ``cautious``: +1 adds the caution; -1 ends confidently instead.
+- ``formal``: +1 is the formal register (a formal opening line such as "The recommended approach
+  is as follows.", a formal caution prefix and ending, contractions written out); -1 is the plain,
+  casual register (no opening line, casual caution prefix and ending).
+- ``example``: +1 includes the worked example as its own paragraph; -1 leaves it out.
+
+Every attribute has its own visible mark (third tip, "!" phrases, "1. " lines, the caution, the
+formal opening line, the example), so the 64 texts of a prompt are all different. ``render`` (the
+four-attribute world) is unchanged.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from train.data.schema import DatasetError
 
-__all__ = ["ATTRIBUTES", "Advice", "COMBOS", "parse_topic", "render"]
+__all__ = ["ATTRIBUTES", "ATTRIBUTES_6", "Advice", "COMBOS", "COMBOS_6", "parse_topic", "render",
+           "render6"]
 
 ATTRIBUTES: tuple[str, ...] = ("concise", "friendly", "steps", "cautious")
 # Every attribute vector, in a fixed order: the responses of a prompt are indexed by it.
 COMBOS: tuple[tuple[int, ...], ...] = tuple(itertools.product((1, -1), repeat=len(ATTRIBUTES)))
+# The population world's six attributes (the four above first) and their 64 vectors.
+ATTRIBUTES_6: tuple[str, ...] = ATTRIBUTES + ("formal", "example")
+COMBOS_6: tuple[tuple[int, ...], ...] = tuple(itertools.product((1, -1), repeat=len(ATTRIBUTES_6)))
 
 _WARM_OPENERS = (
     "Great question!", "Happy to help with this!", "Oh, good one!", "Sure thing!",
@@ -55,6 +76,20 @@ _WARM_DIRECT = ("That's really all there is to it.", "It's simpler than it sound
                 "No need to overthink it.")
 _FORMAL_DIRECT = ("That is all that is required.", "No further measures are needed.",
                   "This is sufficient in most cases.")
+# render6 only: warm phrases without contractions for the formal register.
+_WARM_OPENERS_FORMAL = ("Thank you for the question!", "I am happy to help with this!",
+                        "I would be glad to help with this!")
+_WARM_CLOSERS_FORMAL = ("I hope that helps!", "Best of luck with it!", "I wish you every success!")
+_CONTRACTIONS = {
+    "don't": "do not", "doesn't": "does not", "didn't": "did not", "isn't": "is not",
+    "aren't": "are not", "wasn't": "was not", "can't": "cannot", "won't": "will not",
+    "shouldn't": "should not", "wouldn't": "would not", "couldn't": "could not",
+    "it's": "it is", "that's": "that is", "there's": "there is", "you're": "you are",
+    "you'll": "you will", "you've": "you have", "you'd": "you would", "we're": "we are",
+    "they're": "they are", "i'm": "I am", "i'd": "I would", "let's": "let us",
+}
+_CONTRACTION_RE = re.compile(r"\b(" + "|".join(re.escape(c) for c in _CONTRACTIONS) + r")\b",
+                             re.IGNORECASE)
 _PROSE_LINKS = ("First,", "Next,", "Finally,")
 _OPENING_VERBS = {"Start", "Begin"}
 # First words whose capital letter must survive when a sentence continues another.
@@ -156,5 +191,50 @@ def render(advice: Advice, attributes: Mapping[str, int] | Sequence[int]) -> str
     blocks = [opener, body] if steps else [f"{opener} {body}"]
     if not concise:
         blocks.append(advice.example)
+    blocks.append(" ".join(ending))
+    return "\n\n".join(blocks)
+
+
+def _uncontract(text: str) -> str:
+    """Write out the common contractions ("don't" -> "do not"), keeping a leading capital."""
+    def expand(match: re.Match) -> str:
+        word = match.group(0)
+        full = _CONTRACTIONS[word.lower()]
+        return full[0].upper() + full[1:] if word[0].isupper() else full
+    return _CONTRACTION_RE.sub(expand, text.replace("\u2019", "'"))
+
+
+def render6(advice: Advice, attributes: Mapping[str, int] | Sequence[int]) -> str:
+    """Write the response to ``advice.prompt`` along the six ``ATTRIBUTES_6`` (each +1/-1)."""
+    values = (dict(zip(ATTRIBUTES_6, attributes)) if not isinstance(attributes, Mapping)
+              else attributes)
+    concise, friendly, steps, cautious, formal, example = (values[a] > 0 for a in ATTRIBUTES_6)
+    key = advice.prompt + "".join("+" if values[a] > 0 else "-" for a in ATTRIBUTES_6)
+    plain = _uncontract if formal else (lambda text: text)
+    head = []
+    if friendly:
+        head.append(_pick(_WARM_OPENERS_FORMAL if formal else _WARM_OPENERS, key))
+    if formal:
+        head.append(_pick(_FORMAL_OPENERS_LIST if steps else _FORMAL_OPENERS_PROSE, key + "formal"))
+    if cautious:
+        prefix = _pick(_FORMAL_CAUTIONS if formal else _WARM_CAUTIONS, key)
+        ending = [f"{prefix} {_continue(plain(advice.caution))}"]
+    else:
+        ending = [_pick(_FORMAL_DIRECT if formal else _WARM_DIRECT, key)]
+    if friendly:
+        ending.append(_pick(_WARM_CLOSERS_FORMAL if formal else _WARM_CLOSERS, key + "close"))
+    if concise:
+        tips = [(plain(tip), "") for tip, _ in advice.tips[:2]]
+    else:
+        tips = [(plain(tip), plain(reason)) for tip, reason in advice.tips]
+    body = _body(Advice(advice.topic, advice.prompt, tuple(tips), "", ""), concise, steps)
+    if steps:
+        blocks = [" ".join(head), body] if head else [body]
+    else:
+        blocks = [" ".join([*head, body])]
+    if example:
+        blocks.append(plain(advice.example))
+    if concise and not steps and not example:
+        return " ".join([*blocks, *ending])
     blocks.append(" ".join(ending))
     return "\n\n".join(blocks)
