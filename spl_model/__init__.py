@@ -53,6 +53,7 @@ from spl_model.losses import (
 from spl_model.metrics import (
     accuracy,
     active_units,
+    expected_calibration_error,
     per_group_accuracy,
     swap_flip_rate,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "anneal_weight",
     "bradley_terry_loss",
     "build_model",
+    "expected_calibration_error",
     "gaussian_kl",
     "guide_loss",
     "load_model",

@@ -13,7 +13,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["ActiveUnits", "accuracy", "active_units", "per_group_accuracy", "swap_flip_rate"]
+__all__ = ["ActiveUnits", "accuracy", "active_units", "expected_calibration_error", "per_group_accuracy",
+           "swap_flip_rate"]
 
 
 def accuracy(margins: Tensor, mask: Tensor | None = None) -> float:
@@ -86,3 +87,25 @@ def swap_flip_rate(margins: Tensor, margins_swapped: Tensor) -> float:
         )
     flipped = (margins > 0) != (margins_swapped > 0)
     return flipped.float().mean().item() if flipped.numel() else float("nan")
+
+
+def expected_calibration_error(probs: Tensor, outcomes: Tensor, n_bins: int = 10) -> float:
+    """ECE: ``sum_b (n_b / n) |mean(outcome in b) - mean(prob in b)|`` over ``n_bins`` equal-width
+    bins of the stated probability (the last bin includes 1.0). ``outcomes`` are 0/1.
+
+    >>> expected_calibration_error(torch.tensor([0.9, 0.9, 0.1, 0.1]), torch.tensor([1, 0, 0, 0]))
+    0.25
+    """
+    if probs.shape != outcomes.shape or probs.ndim != 1:
+        raise ValueError(f"probs and outcomes must be 1-D of one length; got {list(probs.shape)} "
+                         f"and {list(outcomes.shape)}.")
+    if not len(probs):
+        return float("nan")
+    bins = (probs.double() * n_bins).long().clamp(0, n_bins - 1)  # [n]
+    total = 0.0
+    for b in range(n_bins):
+        inside = bins == b
+        if bool(inside.any()):
+            gap = outcomes[inside].double().mean() - probs[inside].double().mean()
+            total += inside.sum().item() / len(probs) * abs(gap.item())
+    return round(total, 6)

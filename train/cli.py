@@ -7,7 +7,7 @@ import click
 from train.cli_data import data
 from train.cli_embed import embed
 from train.cli_fit import evaluate, fit
-from train.cli_personalize import personalize
+from train.cli_personalize import calibrate, personalize
 from train.cli_study import study
 
 __all__ = ["cli", "main"]
@@ -32,6 +32,7 @@ cli.add_command(fit)
 cli.add_command(evaluate)
 cli.add_command(study)
 cli.add_command(personalize)
+cli.add_command(calibrate)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["personalize"]
+__all__ = ["calibrate", "personalize"]
 
 EXAMPLE = ("Example: python -m train personalize --data datasets/population --cache cache "
            "--run spl=runs/pop/spl --run vpl=runs/pop/vpl --run btl=runs/pop/btl "
@@ -47,3 +47,33 @@ def personalize(data_dir: Path, cache_dir: Path, runs: tuple[str, ...], calibrat
                            "personas_k2": report["personas_k2"],
                            "labels_saved_active": report.get("labels_saved_active")}, indent=1))
     click.echo(f"Wrote {out.with_suffix('.json')}, {out.with_suffix('.md')}, {out.with_suffix('.png')}")
+
+
+@click.command("calibrate", epilog="\b\nExample: python -m train calibrate --run runs/pop/spl "
+               "--data datasets/population --cache cache")
+@click.option("--run", "run_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Run folder of a latent model; calibration.json is written into it.")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The population-world dataset the run was trained on.")
+@click.option("--cache", "cache_dir", default="cache", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Embedding cache folder.")
+def calibrate(run_dir: Path, data_dir: Path, cache_dir: Path) -> None:
+    """Fit the app's confidence on simulated train users; measure it on held-out users."""
+    from spl_model import CheckpointError
+    from train import calibration
+    from train.data.schema import DatasetError
+    from train.fit import prepare_data
+    from train.personalize import load_runs, world_of
+
+    try:
+        model = load_runs([f"run={run_dir}"])["run"]
+        if not model.cfg.has_latent:
+            raise ValueError(f"{run_dir} holds a {model.cfg.kind} model: it has no posterior to calibrate.")
+        data = prepare_data(data_dir, cache_dir)
+        world_of(data.dataset.card)
+        calib, report = calibration.measure(model, data)
+    except (ValueError, DatasetError, CheckpointError, OSError) as err:
+        raise click.ClickException(str(err)) from err
+    calibration.write(run_dir, calib, report)
+    click.echo(json.dumps({k: report[k] for k in ("ece", "ece_uncalibrated_stability", "by_k")}, indent=1))
+    click.echo(f"Wrote {run_dir / calibration.FILE}")

@@ -1,0 +1,156 @@
+"""Few-shot curves, active order, several targets per context, and the confidence calibrator."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from spl_model import ModelConfig, build_model, expected_calibration_error
+from train.batching import EncodedSplit
+from train.calibration import Calibrator, confidence_features
+from train.fewshot import active_order, curve, groups, model_margins, reorder
+
+D = 6
+
+
+def make_split(n_users: int = 5, rows_per_user: int = 3, C: int = 4, seed: int = 0) -> tuple[EncodedSplit, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    R = n_users * rows_per_user
+    users = [f"u{i // rows_per_user}" for i in range(R)]
+    ctx_c = torch.randint(1, 60, (n_users, C), generator=g).repeat_interleave(rows_per_user, 0)
+    ctx_r = torch.randint(1, 60, (n_users, C), generator=g).repeat_interleave(rows_per_user, 0)
+    mask = torch.ones(R, C, dtype=torch.bool)
+    mask[users.index("u1"):users.index("u1") + rows_per_user, C - 1] = False  # u1 answered C-1
+    split = EncodedSplit(
+        name="test", chosen=torch.randint(60, 100, (R,), generator=g),
+        rejected=torch.randint(60, 100, (R,), generator=g), ctx_chosen=ctx_c, ctx_rejected=ctx_r,
+        ctx_mask=mask, features=torch.randn(R, 3, generator=g), controversial=torch.zeros(R, dtype=torch.bool),
+        users=users, user_types=["heldout" if i % 2 else "persona-x" for i in range(R)])
+    return split, torch.randn(100, D, generator=g)
+
+
+def test_active_order_is_a_per_user_permutation_real_pairs_first() -> None:
+    split, emb = make_split()
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="spl", embed_dim=D, latent_dim=4, hidden_dim=8)).eval()
+    order = active_order(model, split, emb, n_samples=8)
+    C = split.ctx_mask.shape[1]
+    assert order.shape == split.ctx_mask.shape
+    for i in range(len(split)):
+        assert sorted(order[i].tolist()) == list(range(C))
+        assert split.ctx_mask[i][order[i]].tolist() == sorted(split.ctx_mask[i].tolist(), reverse=True)
+        same = [j for j, u in enumerate(split.users) if u == split.users[i]]
+        assert all(torch.equal(order[j], order[i]) for j in same)
+    # the first pick is the selector's best on the whole pool
+    from spl_model.active import select_query
+
+    first = split.users.index("u0")
+    pool = (emb[split.ctx_chosen[first]][None], emb[split.ctx_rejected[first]][None])
+    empty = (torch.zeros(1, 0, D), torch.zeros(1, 0, D), torch.zeros(1, 0, dtype=torch.bool))
+    best = select_query(model, empty, pool[0], pool[1], n_samples=8, seed=0).best
+    assert int(order[first, 0]) == int(best)
+    # a latent-free model keeps the given order
+    btl = build_model(ModelConfig(kind="btl", embed_dim=D, latent_dim=0, hidden_dim=8))
+    assert torch.equal(active_order(btl, split, emb), torch.arange(C).expand_as(order))
+
+
+def test_reorder_and_truncation_change_what_the_model_reads() -> None:
+    split, emb = make_split()
+    torch.manual_seed(1)
+    model = build_model(ModelConfig(kind="vpl", embed_dim=D, latent_dim=4, hidden_dim=8)).eval()
+    flipped = reorder(split, torch.arange(3, -1, -1).expand(len(split), 4).clone())
+    assert torch.equal(flipped.ctx_chosen[:, 0], split.ctx_chosen[:, 3])
+    full = model_margins(model, split, emb, 4)
+    torch.testing.assert_close(full, model_margins(model, flipped, emb, 4))  # order-invariant set
+    assert not torch.allclose(model_margins(model, split, emb, 1), model_margins(model, flipped, emb, 1))
+    # k = 0 is one prior latent for everyone: the margin depends on the targets alone
+    same_targets = torch.tensor([0, 1])
+    twin = split.select(same_targets)
+    twin = dataclasses.replace(twin, chosen=twin.chosen[[0, 0]], rejected=twin.rejected[[0, 0]])
+    m = model_margins(model, twin, emb, 0)
+    assert m[0] == m[1]
+
+
+def test_curve_groups_and_accuracy() -> None:
+    split, _ = make_split()
+    masks = groups(split)
+    assert set(masks) == {"heldout", "personas"}
+    margins = torch.linspace(-1, 1, len(split))
+    out = curve(lambda k: margins * (1 if k else -1), [0, 1], masks)
+    for name, mask in masks.items():
+        right = (margins[mask] > 0).float().mean().item()
+        assert out[name][1] == pytest.approx(round(right, 4))
+        assert out[name][0] == pytest.approx(round(1 - right, 4), abs=1e-4)
+
+
+def test_same_user_rows_draw_only_that_users_rows() -> None:
+    split, _ = make_split(n_users=6, rows_per_user=4)
+    rows = torch.tensor([0, 5, 9, 23])
+    picks = split.same_user_rows(rows, 7, torch.Generator().manual_seed(0))
+    assert picks.shape == (4, 7) and torch.equal(picks[:, 0], rows)
+    for b, r in enumerate(rows.tolist()):
+        assert {split.users[j] for j in picks[b].tolist()} == {split.users[r]}
+    many = split.same_user_rows(torch.tensor([0] * 200), 4, torch.Generator().manual_seed(1))
+    assert set(many[:, 1:].flatten().tolist()) == {0, 1, 2, 3}  # every row of u0 gets drawn
+    batch = split.batch(rows, torch.randn(100, D), target_rows=picks)
+    assert batch.chosen.shape == (4, 7, D) and batch.ctx_chosen.shape[0] == 4
+
+
+def test_targets_per_context_trains_on_several_pairs(tmp_path) -> None:
+    """fit with targets_per_context > 1 runs, and is refused with LoRA."""
+    from train.fit import FitConfig
+
+    with pytest.raises(ValueError, match="targets_per_context"):
+        FitConfig(targets_per_context=0)
+    with pytest.raises(ValueError, match="LoRA"):
+        FitConfig(targets_per_context=2, lora_r=4)
+
+
+def test_expected_calibration_error_by_hand() -> None:
+    probs = torch.tensor([0.05, 0.15, 0.15, 0.95, 0.95, 1.0])
+    outcome = torch.tensor([0, 0, 1, 1, 1, 0])
+    # bins: 0 -> {0.05: 0}, 1 -> {0.15, 0.15: 0.5}, 9 -> {0.95, 0.95, 1.0: 2/3}
+    expected = (1 / 6) * 0.05 + (2 / 6) * abs(0.5 - 0.15) + (3 / 6) * abs(2 / 3 - (0.95 + 0.95 + 1.0) / 3)
+    assert expected_calibration_error(probs, outcome) == pytest.approx(expected, abs=1e-6)
+    assert expected_calibration_error(torch.full((4,), 0.5), torch.tensor([0, 1, 0, 1])) == 0.0
+    with pytest.raises(ValueError):
+        expected_calibration_error(probs, outcome[:3])
+
+
+def test_calibrator_recovers_a_known_logistic_map() -> None:
+    g = torch.Generator().manual_seed(0)
+    n = 20_000
+    stability = torch.rand(n, generator=g) * 0.9 + 0.05
+    gap = torch.rand(n, generator=g) * 2
+    k = torch.randint(0, 13, (n,), generator=g)
+    truth = Calibrator((-0.5, 0.8, 1.2, 0.3))
+    outcome = (torch.rand(n, generator=g) < truth(stability, gap, k)).float()
+    fitted = Calibrator.fit(stability, gap, k, outcome)
+    for a, b in zip(fitted.weights, truth.weights):
+        assert a == pytest.approx(b, abs=0.12)
+    probs = fitted(stability, gap, k)
+    assert expected_calibration_error(probs, outcome) < 0.02
+
+
+def test_confidence_features_are_a_function_of_the_answers() -> None:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="spl", embed_dim=D, latent_dim=4, hidden_dim=8)).eval()
+    g = torch.Generator().manual_seed(3)
+    ctx = (torch.randn(2, 3, D, generator=g), torch.randn(2, 3, D, generator=g),
+           torch.tensor([[True, True, False], [True, False, False]]))
+    cands = torch.randn(2, 4, D, generator=g)
+    one = confidence_features(model, ctx, cands, seed=0)
+    two = confidence_features(model, ctx, cands, seed=0)
+    for a, b in zip(one, two):
+        assert torch.equal(a, b)
+    stability, gap, k, top = one
+    assert k.tolist() == [2, 1] and (gap >= 0).all() and ((stability >= 0) & (stability <= 1)).all()
+    assert torch.equal(top, model.reward(cands, model.posterior(*ctx).z).argmax(1))
+    # padding the context with a masked pair (a skip) changes nothing
+    padded = tuple(torch.cat([t, t[:, :1]], 1) for t in ctx[:2]) + (torch.cat([ctx[2], torch.zeros(2, 1, dtype=torch.bool)], 1),)
+    for a, b in zip(one, confidence_features(model, padded, cands, seed=0)):
+        torch.testing.assert_close(a, b)
+    assert not math.isnan(float(stability.mean()))
