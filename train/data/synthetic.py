@@ -41,6 +41,16 @@ repeat). ``mixture_share`` replaces that share of train rows by fresh continuous
 row, each answering its own context like an unseen user.
 
 Prompts are split by prompt (``test_fraction``), so train and test never share a prompt.
+
+``world="population"`` (``--world population``) builds a different world on the same prompts
+and the same prompt split: six attributes (adds ``formal`` and ``example``, 64 responses per
+prompt), every train user a distinct person with signed weights from a correlated Gaussian
+prior, Bradley-Terry answers at temperature 1.2 (a user agrees with their own margin 86.8% of
+the time), contexts of 0..12 answers, and held-out users plus four probe personas in
+``test.jsonl``; see ``train.data.synthetic_population``. Options whose default is -1
+(``temperature``, ``pool_size``, ``min_context``, ``max_context``) take the world's default
+(``SyntheticConfig.resolved``); the types world's card is exactly what it was before the
+population world existed.
 """
 
 from __future__ import annotations

@@ -59,9 +59,11 @@ __all__ = [
     "PERSONAS",
     "POPULATION_TEMPERATURE",
     "build_population",
+    "controversial_pairs",
     "persona_weights",
     "prior_cholesky",
     "prior_cov",
+    "responses6_for",
     "sample_weights",
     "self_agreement",
 ]
@@ -147,8 +149,14 @@ def self_agreement(temperature: float = POPULATION_TEMPERATURE, n: int = 100_000
     return total / n
 
 
-def _controversial_pairs() -> set[tuple[int, int]]:
-    """Unordered pairs (i < j) on which the personas' noiseless preferences disagree."""
+def responses6_for(advice: Advice) -> list[str]:
+    """The 64 responses of one prompt, indexed like ``COMBOS_6``."""
+    return [render6(advice, combo) for combo in COMBOS_6]
+
+
+def controversial_pairs() -> set[tuple[int, int]]:
+    """Index pairs (i < j) into ``COMBOS_6`` on which the personas' noiseless preferences
+    disagree: one persona strictly prefers i and another strictly prefers j."""
     k = len(ATTRIBUTES)
     out = set()
     for i in range(len(COMBOS_6)):
@@ -166,13 +174,13 @@ class _World:
         self.cfg, self.advice, self.rng = cfg, advice, rng
         self.temperature = cfg.temperature
         self.texts: dict[int, list[str]] = {}
-        self.controversial = _controversial_pairs()
+        self.controversial = controversial_pairs()
         self.chol = prior_cholesky()
         self.agreement_sum, self.agreement_n = 0.0, 0
 
     def text(self, prompt: int, combo: int) -> str:
         if prompt not in self.texts:
-            self.texts[prompt] = [render6(self.advice[prompt], c) for c in COMBOS_6]
+            self.texts[prompt] = responses6_for(self.advice[prompt])
         return self.texts[prompt][combo]
 
     def a_wins(self, weights: Sequence[float], x: int, y: int) -> tuple[bool, float]:
