@@ -16,9 +16,11 @@ until ``next_pair`` returns None -> ``rank`` any time -> ``finish`` (completion 
   comes last in both modes. Each label stores the order that chose its pair (``query_order``:
   ``fixed`` for an active session's first pair). ``label`` accepts only the pair
   ``next_pair`` currently shows.
-- **Stopping**: ``summary`` sets ``stop_suggested`` once the confidence (the chance that the
-  top picks survive the answer to any pack pair not answered yet,
-  ``spl_model.active.lookahead_stability``) reaches ``STOP_AT`` = 0.9.
+- **Stopping**: ``summary`` sets ``stop_suggested`` once, after at least one real answer, the
+  stopping signal (the chance that the top picks survive the answer to any pack pair not
+  answered yet, ``Service.stability``) reaches ``STOP_AT`` = 0.9. The ``confidence`` it
+  returns is another number: the calibrated chance that the top pick is the visitor's
+  favourite (``Service.confidence``); skips and ties never change either.
 - **Time per label**: the UI passes the seconds since the pair appeared; API callers may pass
   nothing, and the time since the previous answer (or the session start) is stored.
 """
@@ -153,14 +155,16 @@ def summary(store: Store, service: Service, session_id: str,
         latent = {k: {f: v for f, v in point.items() if f != "samples"}
                   for k, point in latent.items()}
     answered = {lab.pair_id for lab in labels}
-    confidence = service.confidence(person, [i for i in service.items if i["pair_id"] not in answered])
+    confidence = service.confidence(person)
+    stability = service.stability(person, [i for i in service.items if i["pair_id"] not in answered])
     main = "spl" if "spl" in person.z else next(iter(person.z), None)
     return {"n_labels": len(labels), "n_total": len(service.items),
             "n_context": person.n_context,
             "latent": latent.get(main) if main else None, "latent_by_model": latent,
             "confidence": confidence.get(main) if main else None,
             "confidence_by_model": confidence,
-            "stop_suggested": bool(main and confidence.get(main, 0.0) >= STOP_AT)}
+            "stop_suggested": bool(main and person.n_context
+                                   and stability.get(main, 0.0) >= STOP_AT)}
 
 
 def label(store: Store, service: Service, session_id: str, pair_id: str, choice: str,

@@ -41,6 +41,7 @@ class RunInfo:
     report: dict[str, Any] | None = None
     latent_map: dict[str, Any] | None = None
     plots: list[Path] = field(default_factory=list)
+    calibrator: Any = None  # spl_model.calibration.Calibrator from calibration.json, if any
 
     @property
     def kind(self) -> str:
@@ -111,7 +112,21 @@ def load_run(folder: Path, name: str | None = None) -> RunInfo:
     kind = str(config.get("model_kind") or model.cfg.kind)
     return RunInfo(name=name or kind, folder=folder, model=model, config=config,
                    report=_json_or_none(folder / "report.json"), latent_map=latent_map,
-                   plots=sorted((folder / "plots").glob("*.png")))
+                   plots=sorted((folder / "plots").glob("*.png")),
+                   calibrator=_calibrator(folder) if model.cfg.has_latent else None)
+
+
+def _calibrator(folder: Path) -> Any:
+    """The run's confidence calibrator (``calibration.json``), or None; a broken file is an error."""
+    from spl_model.calibration import Calibrator
+
+    values = _json_or_none(folder / "calibration.json")
+    if values is None:
+        return None
+    try:
+        return Calibrator.from_dict(values)
+    except ValueError as err:
+        raise RunError(f"{folder / 'calibration.json'}: {err}; rerun python -m train calibrate.") from err
 
 
 def _fmt(value: Any) -> str:

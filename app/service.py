@@ -12,16 +12,16 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
   (``(z - mean) @ components.T``), with the spread (sd along x and y) of 32 posterior samples
   projected the same way. **Type shares**: the share of those samples whose nearest training
   type centroid (in the 2-D map) is each type.
-- **Confidence** (what the UI shows): for each ranking set of the demo pack (the fixed probe
-  set), the chance that the response ranked first stays first whatever the visitor answers
-  next, taken over the pack pairs still to ask (the most unsettling one counts); averaged over
-  the sets. It is ``spl_model.active.lookahead_stability``: each possible answer's latent comes
-  from the encoder itself (``RewardModel.lookahead_z``), weighted by how likely the model finds
-  that answer. 1.0 means no remaining question is likely to change the model's top picks
-  (and it is 1.0 once every pair is answered); at ``STOP_AT`` (0.9) the UI suggests finishing.
-  BTL has no latent, so no confidence. (The share of posterior samples that keep the top,
-  shown before, read about 0.9 before any answer and 1.0 for a collapsed VPL, so the app
-  suggested finishing at once; see ``docs/results/active.md``.)
+- **Confidence** (what the UI shows): the probability that the model's first-ranked response
+  in a ranking set of the pack is the visitor's favourite, averaged over the sets
+  (``spl_model.calibration``: posterior stability, reward gap and number of answers, mapped by
+  the run's ``calibration.json``, fitted on simulated training users of the population world;
+  ``python -m train calibrate`` measures its calibration on held-out users). Only real
+  answers enter it, so a skip or a tie never changes it. Models without a calibrator show none.
+- **Stopping signal** (``stability``, not shown as a number): the chance that each set's top
+  response stays first whatever the visitor answers next, over the pack pairs still to ask
+  (``spl_model.active.lookahead_stability``); at ``STOP_AT`` (0.9), after at least one real
+  answer, the UI suggests finishing.
 - **Next pair** (sessions in ``active`` mode, ``select_pair``): the pack pair with the highest
   BALD information gain under 32 posterior samples of the SPL model (``QUERY_METHOD``,
   ``spl_model.active``; the look-ahead score is the alternative, measured as no better on the
@@ -256,18 +256,16 @@ class Service:
             chosen = torch.cat([self.vectors(p, [c]) for p, c, _ in context])  # [C, D]
             rejected = torch.cat([self.vectors(p, [r]) for p, _, r in context])  # [C, D]
             mask = torch.ones(1, len(context), dtype=torch.bool)  # [1, C]
+        else:  # no answers yet: the model's own prior latent (RewardModel, empty context)
+            chosen = rejected = torch.zeros(0, self.embed_dim)
+            mask = torch.zeros(1, 0, dtype=torch.bool)
         for name, run in self.runs.items():
             if not run.has_latent:
-                continue
-            Z = run.model.cfg.z_dim
-            if not context:
-                gen = torch.Generator().manual_seed(0)
-                z[name] = torch.zeros(Z)
-                samples[name] = torch.randn(n_samples, Z, generator=gen)
                 continue
             post = run.model.posterior(chosen[None], rejected[None], mask)
             z[name] = post.z[0].float()  # [Z]
             with self._rng_lock:
+                torch.manual_seed(len(context))  # the cloud is a function of the answers
                 samples[name] = run.model.sample_z(chosen[None], rejected[None], mask,
                                                    n_samples)[0]
         return Personalisation(len(context), z, samples,
@@ -307,7 +305,9 @@ class Service:
             comps = torch.tensor(run.latent_map["components"], dtype=torch.float32)  # [2, Z]
             point = (person.z[name] - mean) @ comps.T  # [2]
             cloud = (person.samples[name] - mean) @ comps.T  # [n, 2]
-            shares = _type_shares(cloud, run.latent_map.get("points") or [])
+            # no shares before the first real answer: the prior says nothing about the visitor
+            shares = _type_shares(cloud, run.latent_map.get("points") or []) \
+                if person.n_context else {}
             out[name] = {"x": float(point[0]), "y": float(point[1]),
                          "sd": [float(v) for v in cloud.std(0)],
                          "samples": [[float(a), float(b)] for a, b in cloud.tolist()],
@@ -326,12 +326,46 @@ class Service:
                            slices)
         return self._probe
 
+    def _context(self, person: Personalisation) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if person.context is None:
+            return (torch.zeros(1, 0, self.embed_dim),) * 2 + (torch.zeros(1, 0, dtype=torch.bool),)
+        chosen, rejected = person.context
+        return chosen[None], rejected[None], torch.ones(1, len(chosen), dtype=torch.bool)
+
     @torch.inference_mode()
-    def confidence(self, person: Personalisation,
-                   to_ask: Sequence[dict[str, Any]] | None = None) -> dict[str, float]:
+    def confidence(self, person: Personalisation) -> dict[str, float]:
+        """Per latent model with a calibrator: the probability that its top pick in a ranking
+        set is the visitor's favourite, averaged over the pack's sets (module docstring).
+
+        A function of the real answers alone (a seeded posterior cloud), so a skip or a tie,
+        which never enters the context, cannot move it. Models without ``calibration.json``
+        get no number: an uncalibrated share would not mean what the label says.
+        """
+        from spl_model.calibration import confidence_features
+
+        probe, slices = self._probe_vectors()
+        out: dict[str, float] = {}
+        if not slices:
+            return out
+        context = self._context(person)
+        for name, run in self.runs.items():
+            if name not in person.z or run.calibrator is None:
+                continue
+            probs = []
+            for part in slices:
+                with self._rng_lock:
+                    stability, gap, k, _ = confidence_features(run.model, context, probe[part][None], seed=0)
+                probs.append(run.calibrator(stability, gap, k))
+            out[name] = round(float(torch.cat(probs).mean()), 4)
+        return out
+
+    @torch.inference_mode()
+    def stability(self, person: Personalisation,
+                  to_ask: Sequence[dict[str, Any]] | None = None) -> dict[str, float]:
         """Per latent model: the chance that each probe set's top response stays on top
         whatever the answer to the most unsettling pair of ``to_ask`` (the pack pairs not
-        answered yet; default: every pack pair), averaged over the sets (module docstring)."""
+        answered yet; default: every pack pair), averaged over the sets: the stopping signal
+        (module docstring), not shown as a number."""
         probe, slices = self._probe_vectors()
         out: dict[str, float] = {}
         if not slices:
@@ -341,11 +375,7 @@ class Service:
         a = torch.cat([self.vectors(i["prompt"], [i["a"]]) for i in pool]) if pool else \
             torch.zeros(0, self.embed_dim)  # [P, D]
         b = torch.cat([self.vectors(i["prompt"], [i["b"]]) for i in pool]) if pool else a
-        if person.context is None:
-            context = (torch.zeros(1, 0, self.embed_dim),) * 2 + (torch.zeros(1, 0, dtype=torch.bool),)
-        else:
-            chosen, rejected = person.context
-            context = (chosen[None], rejected[None], torch.ones(1, len(chosen), dtype=torch.bool))
+        context = self._context(person)
         for name in person.z:
             stay = lookahead_stability(self.runs[name].model, context, probe, a, b, sets=slices,
                                        point=person.z[name][None])  # [1, n_sets]

@@ -17,7 +17,6 @@ It writes ``personalize.json`` (the keys of DESIGN.md), ``personalize.md`` and a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any

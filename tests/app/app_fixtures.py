@@ -83,7 +83,12 @@ def make_run(folder: Path, kind: str, seed: int = 0, latent_dim: int = 8,
         (folder / "latent_map.json").write_text(json.dumps(
             {"method": "pca", "mean": [0.0] * latent_dim, "components": comps.tolist(),
              "points": points}))
+        # a confidence map as python -m train calibrate writes it (weights made up here)
+        (folder / "calibration.json").write_text(json.dumps({"weights": CALIBRATION}))
     return folder
+
+
+CALIBRATION = [-0.5, 1.0, 0.8, 0.3]
 
 
 def make_runs(root: Path, backbone: str = "fake") -> list[Path]:

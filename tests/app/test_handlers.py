@@ -201,3 +201,24 @@ def test_settings_from_env(tmp_path: Path) -> None:
     assert Settings.from_env({}, data_dir=tmp_path / "none").storage_warning is None
     with pytest.raises(ValueError, match="not a port number"):
         Settings.from_env({"PORT": "abc"}, data_dir=volume)
+
+
+@pytest.mark.parametrize("neutral", ["skip", "tie"])
+def test_a_skip_or_a_tie_never_raises_the_confidence(store: Store, service: Service, neutral: str) -> None:
+    """Neither adds information, so neither may move the number shown (nor suggest stopping)."""
+    sid = h.start_session(store, "P-neutral")
+    before = h.summary(store, service, sid)
+    assert before["n_context"] == 0 and not before["stop_suggested"]
+    assert before["latent"]["type_shares"] == {}  # no type shown before a real answer
+    seen = [before["confidence_by_model"]]
+    for _ in range(3):
+        pair = h.next_pair(store, service, sid)
+        result = h.label(store, service, sid, pair["pair_id"], neutral)
+        assert result["n_context"] == 0 and result["confidence_by_model"] == seen[0]
+        assert not result["stop_suggested"]
+    pair = h.next_pair(store, service, sid)
+    real = h.label(store, service, sid, pair["pair_id"], "A")
+    assert real["n_context"] == 1
+    pair = h.next_pair(store, service, sid)
+    after = h.label(store, service, sid, pair["pair_id"], neutral)
+    assert after["confidence_by_model"] == real["confidence_by_model"]

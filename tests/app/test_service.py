@@ -13,6 +13,7 @@ import torch
 
 from app.runs import RunError, find_run_folders, model_card
 from app.service import REPEAT_SUFFIX, STOP_AT, Service, ServiceError
+from app_fixtures import CALIBRATION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,20 +78,52 @@ def test_latent_point_uses_the_runs_projection(service: Service) -> None:
     assert "btl" not in latent
 
 
-def test_confidence_is_a_share(service: Service) -> None:
-    conf = service.confidence(service.personalise([]))
-    assert set(conf) == {"spl", "vpl"} and all(0.0 <= v <= 1.0 for v in conf.values())
+def test_confidence_is_the_calibrated_top_pick_probability(service: Service) -> None:
+    """The number shown: the run's calibrator applied to the features of each ranking set,
+    averaged over the sets; the same answers always give the same number."""
+    from spl_model.calibration import Calibrator, confidence_features
 
-
-def test_confidence_starts_low_and_is_one_when_nothing_is_left_to_ask(service: Service) -> None:
     pairs = service.pack["pairs"]
-    first = service.confidence(service.personalise([]))
+    person = service.personalise([(p["prompt"], p["a"], p["b"]) for p in pairs[:2]])
+    conf = service.confidence(person)
+    assert set(conf) == {"spl", "vpl"} and all(0.0 <= v <= 1.0 for v in conf.values())
+    probe, slices = service._probe_vectors()
+    chosen, rejected = person.context
+    ctx = (chosen[None], rejected[None], torch.ones(1, 2, dtype=torch.bool))
+    calib = Calibrator(tuple(CALIBRATION))
+    model = service.runs["spl"].model
+    by_hand = [calib(*confidence_features(model, ctx, probe[part][None], seed=0)[:3])
+               for part in slices]
+    assert conf["spl"] == pytest.approx(float(torch.cat(by_hand).mean()), abs=1e-4)
+    again = service.personalise([(p["prompt"], p["a"], p["b"]) for p in pairs[:2]])
+    assert service.confidence(again) == conf
+
+
+def test_a_run_without_calibrator_shows_no_confidence(service: Service) -> None:
+    run = service.runs["vpl"]
+    saved, run.calibrator = run.calibrator, None
+    try:
+        assert "vpl" not in service.confidence(service.personalise([]))
+    finally:
+        run.calibrator = saved
+
+
+def test_no_type_shares_before_the_first_answer(service: Service) -> None:
+    assert service.latent(service.personalise([]))["spl"]["type_shares"] == {}
+    pair = service.pack["pairs"][0]
+    after = service.latent(service.personalise([(pair["prompt"], pair["a"], pair["b"])]))
+    assert sum(after["spl"]["type_shares"].values()) == pytest.approx(1.0)
+
+
+def test_stability_starts_low_and_is_one_when_nothing_is_left_to_ask(service: Service) -> None:
+    pairs = service.pack["pairs"]
+    first = service.stability(service.personalise([]))
     assert first["spl"] < STOP_AT  # no "you can stop" before the first answer
     everything = service.personalise([(p["prompt"], p["a"], p["b"]) for p in pairs])
-    assert service.confidence(everything, []) == {"spl": 1.0, "vpl": 1.0}
+    assert service.stability(everything, []) == {"spl": 1.0, "vpl": 1.0}
     # repeats of the attention check are never counted as a pair to ask
     repeat = [{**pairs[0], "pair_id": pairs[0]["pair_id"] + REPEAT_SUFFIX}]
-    assert service.confidence(everything, repeat) == {"spl": 1.0, "vpl": 1.0}
+    assert service.stability(everything, repeat) == {"spl": 1.0, "vpl": 1.0}
 
 
 def test_rank_sorts_every_model_best_first(service: Service) -> None:

@@ -10,7 +10,7 @@ import torch
 
 from spl_model import ModelConfig, build_model, expected_calibration_error
 from train.batching import EncodedSplit
-from train.calibration import Calibrator, confidence_features
+from spl_model.calibration import Calibrator, confidence_features
 from train.fewshot import active_order, curve, groups, model_margins, reorder
 
 D = 6
