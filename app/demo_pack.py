@@ -63,8 +63,15 @@ def _responses_by_prompt(rows: list[dict[str, Any]]) -> dict[str, dict[str, tupl
 
 
 def _type_weights(card: dict[str, Any]) -> list[list[float]] | None:
-    """One-hot weights of each user type over the attributes (types named after attributes)."""
+    """One-hot weights of each user type over the attributes (types named after attributes).
+
+    A population world (every user a weighted mix of all attributes) gets one axis per
+    attribute instead: a balanced split over the axes is a pair that trades three attributes
+    against the other three, so every answer says something about every attribute.
+    """
     attributes, types = card.get("attributes") or [], card.get("user_types") or []
+    if (card.get("world") or {}).get("kind") == "population" and attributes:
+        return [[1.0 if a == b else 0.0 for a in attributes] for b in attributes]
     if not attributes or not types or any(t not in attributes for t in types):
         return None
     return [[1.0 if a == t else 0.0 for a in attributes] for t in types]

@@ -79,6 +79,7 @@ def fit(data_dir: Path, cache_dir: Path, out: Path, kind: str, overwrite: bool, 
         keys = ["model", "accuracy", "accuracy_controversial", "accuracy_unseen", "active_units_share",
                 "kl", "swap_flip_rate", "train_seconds"]
         click.echo(json.dumps({k: report.get(k) for k in keys}, indent=2))
+        _echo_fewshot(report)
 
 
 @click.command("eval", epilog="\b\n" + EVAL_EXAMPLE)
@@ -116,4 +117,16 @@ def evaluate(run_dir: Path, data_dir: Path, cache_dir: Path, device: str | None,
     write_json(target, fields)
     click.echo(json.dumps({k: fields[k] for k in ("accuracy", "accuracy_controversial", "accuracy_unseen",
                                                   "active_units_share", "swap_flip_rate")}, indent=2))
+    _echo_fewshot(fields)
     click.echo(f"Wrote {target}")
+
+
+def _echo_fewshot(fields: dict[str, Any]) -> None:
+    """One line per group: accuracy after k answers (population worlds only)."""
+    few = fields.get("fewshot")
+    if not few:
+        return
+    for order in ("random", "active"):
+        for group, values in few[order].items():
+            pairs = ", ".join(f"k={k}: {v:.3f}" for k, v in zip(few["k"], values))
+            click.echo(f"few-shot {group} ({order} order): {pairs}")

@@ -152,9 +152,10 @@ def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, 
         active_k = labels_to_reach(curves["spl"]["active"][group])
         report["labels_to_90pct"] = {"random": random_k, "active": active_k}
         report["labels_saved_active"] = round(1 - active_k / random_k, 4) if random_k else None
-    if calibration is not None:
-        report["confidence_ece"] = calibration["ece"]
-        report["confidence"] = calibration
+    if calibration is not None:  # a run's calibration.json: the weights and "measured"
+        measured = calibration.get("measured", calibration)
+        report["confidence_ece"] = measured["ece"]
+        report["confidence"] = measured
     return report
 
 

@@ -38,16 +38,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["LowRankBaseline", "bayes_margins", "gaussian_points", "user_pairs"]
+__all__ = ["LowRankBaseline", "TIE", "bayes_margins", "gaussian_points", "user_pairs"]
+
+TIE = 1e-9  # |P(chosen wins) - 1/2| below this is a tie (float rounding)
 
 
 def gaussian_points(mean: Sequence[float], cov: Sequence[Sequence[float]], n: int,
                     seed: int = 0) -> Tensor:
-    """``n`` draws ``[n, A]`` from ``N(mean, cov)`` (float64, seeded): a continuous prior's points."""
+    """``n`` draws ``[n, A]`` from ``N(mean, cov)`` (float64, seeded): a continuous prior's points.
+
+    Antithetic: the second half mirrors the first through the mean, so the draws are exactly
+    as symmetric as the prior (before any answer, every pair ties, as it should).
+    """
     mean_t = torch.tensor(mean, dtype=torch.float64)
     chol = torch.linalg.cholesky(torch.tensor(cov, dtype=torch.float64))
     g = torch.Generator().manual_seed(seed)
-    return mean_t + torch.randn(n, len(mean_t), generator=g, dtype=torch.float64) @ chol.T
+    half = torch.randn((n + 1) // 2, len(mean_t), generator=g, dtype=torch.float64) @ chol.T
+    return mean_t + torch.cat([half, -half])[:n]
 
 
 @torch.no_grad()
@@ -78,7 +85,9 @@ def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
             log_w = log_prior + F.logsigmoid(logits).sum(dim=1)  # [S]
             weights = torch.softmax(log_w, dim=0)  # [S]
             p_chosen = torch.sigmoid(temperature * points @ tgt.double().T)  # [S, R]
-            out.append((weights @ p_chosen - 0.5).float())  # [R]
+            margin = weights @ p_chosen - 0.5  # [R]
+            # below TIE the difference is rounding, not evidence: call it a tie
+            out.append(torch.where(margin.abs() < TIE, torch.zeros_like(margin), margin).float())
     return out
 
 

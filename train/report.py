@@ -53,7 +53,21 @@ def evaluate_run(model: RewardModel, data: Any, backbone: Any = None) -> tuple[d
         "accuracy_unseen_controversial": results["test_unseen"].metrics["accuracy_controversial"]
         if "test_unseen" in results else None,
     }
+    if (data.dataset.card.get("world") or {}).get("kind") == "population" and targets is None:
+        fields["fewshot"] = fewshot_fields(model, data)
     return fields, results
+
+
+def fewshot_fields(model: RewardModel, data: Any) -> dict[str, Any]:
+    """Few-shot accuracy on a population world's held-out users and personas after k answers,
+    in random and (latent models) active order (``train.fewshot``)."""
+    from train.fewshot import KS
+    from train.personalize import model_curves
+
+    curves = model_curves(model, data, KS)
+    return {"k": list(KS), **curves,
+            "note": "accuracy on held-out users' held-out pairs after their first k answers "
+                    "(random: the order asked; active: BALD over their 12 answered pairs)"}
 
 
 def write_report(out: Path, model: RewardModel, data: Any, history: list[dict[str, Any]],

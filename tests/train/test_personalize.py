@@ -1,0 +1,114 @@
+"""The population world end to end on a tiny build with fake embeddings: fit with several
+targets per context and empty contexts, few-shot fields in the report, the calibrate and
+personalize commands, and the app reading the calibrator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from fit_helpers import fill_cache
+from train.cli import cli
+from train.data.schema import write_dataset
+from train.data.synthetic import SyntheticConfig, build_synthetic
+
+TINY = SyntheticConfig(world="population", population_users=80, rows_per_user=4, heldout_users=12,
+                       rows_per_heldout_user=4, persona_users=2, pool_size=60)
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("population")
+    built = build_synthetic(TINY)
+    data = root / "data"
+    write_dataset(data, built.card, built.splits)
+    fill_cache(data, root / "cache")
+    return data, root / "cache"
+
+
+def fit(data: Path, cache: Path, out: Path, kind: str, *extra: str) -> dict:
+    result = CliRunner().invoke(cli, [
+        "fit", "--data", str(data), "--cache", str(cache), "--model", kind, "--out", str(out),
+        "--latent-dim", "4", "--hidden-dim", "16", "--max-steps", "6", "--batch-size", "16",
+        "--eval-every", "3", "--quiet", *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "report.json").read_text())
+
+
+def test_population_fit_report_and_personalize(population, tmp_path: Path) -> None:
+    data, cache = population
+    runs = {}
+    for kind, extra in [("spl", ["--targets-per-context", "3"]), ("vpl", []), ("btl", []),
+                        ("oracle", [])]:
+        runs[kind] = tmp_path / kind
+        report = fit(data, cache, runs[kind], kind, *extra)
+        few = report["fewshot"]
+        assert few["k"] == [0, 1, 2, 4, 8, 12]
+        assert set(few["random"]) == {"heldout", "personas"}
+        assert all(len(v) == 6 and all(0 <= a <= 1 for a in v) for v in few["random"].values())
+        if kind in ("btl", "oracle"):  # no context read: flat in k
+            assert len(set(few["random"]["heldout"])) == 1
+    # the app's confidence: calibrate writes calibration.json, the app's loader reads it
+    result = CliRunner().invoke(cli, ["calibrate", "--run", str(runs["spl"]), "--data", str(data),
+                                      "--cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    calib = json.loads((runs["spl"] / "calibration.json").read_text())
+    assert len(calib["weights"]) == 4 and 0 <= calib["measured"]["ece"] <= 1
+    from app.runs import load_run
+
+    assert load_run(runs["spl"]).calibrator is not None
+    refused = CliRunner().invoke(cli, ["calibrate", "--run", str(runs["btl"]), "--data", str(data),
+                                       "--cache", str(cache)])
+    assert refused.exit_code != 0 and "no posterior" in refused.output
+    # the report: every key of DESIGN.md, lists aligned with k
+    out = tmp_path / "results" / "personalize"
+    args = ["personalize", "--data", str(data), "--cache", str(cache), "--points", "5000",
+            "--out", str(out), "--calibration", str(runs["spl"] / "calibration.json")]
+    for kind, folder in runs.items():
+        args += ["--run", f"{kind}={folder}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["k"] == [0, 1, 2, 4, 8, 12]
+    assert set(report["accuracy"]) == {"bayes", "lowrank", "spl", "vpl", "btl", "oracle"}
+    assert all(len(v) == 6 for v in report["accuracy"].values())
+    assert set(report["personas_k2"]) >= {"bayes", "spl"}
+    assert 0 <= report["confidence_ece"] <= 1 and "labels_saved_active" in report
+    bayes = report["accuracy"]["bayes"]
+    assert bayes[0] == pytest.approx(0.5)  # a symmetric prior cannot tell before any answer
+    assert bayes[-1] > 0.6  # twelve answers tell the ceiling a lot (attributes, not embeddings)
+    assert out.with_suffix(".png").stat().st_size > 1000
+    assert "Bayes" in out.with_suffix(".md").read_text()
+
+
+def test_personalize_refuses_a_types_world(tmp_path: Path) -> None:
+    from fit_helpers import make_dataset
+
+    data = make_dataset(tmp_path / "types")
+    fill_cache(data, tmp_path / "cache")
+    result = CliRunner().invoke(cli, ["personalize", "--data", str(data), "--cache",
+                                      str(tmp_path / "cache"), "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0 and "population-world" in result.output
+
+
+def test_empty_contexts_train_and_score(population) -> None:
+    """Rows with no answers are in the population train split; a model trains on them."""
+    from spl_model import ModelConfig, build_model
+    from train.fit import prepare_data
+
+    data, cache = population
+    prepared = prepare_data(data, cache)
+    train = prepared.splits["train"]
+    empty = ~train.ctx_mask.any(1)
+    assert bool(empty.any()) and bool((~empty).any())
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="spl", embed_dim=384, latent_dim=4, hidden_dim=8))
+    rows = torch.cat([empty.nonzero()[:4, 0], (~empty).nonzero()[:4, 0]])
+    terms = model.loss(train.batch(rows, prepared.embeddings))
+    assert torch.isfinite(terms["total"])
+    terms["total"].backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
