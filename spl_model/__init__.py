@@ -51,14 +51,17 @@ from spl_model.losses import (
     monte_carlo_kl,
 )
 from spl_model.metrics import (
+    COLLAPSE_SHARE,
     accuracy,
     active_units,
+    latent_collapsed,
     per_group_accuracy,
     swap_flip_rate,
 )
 from spl_model.models import Posterior, PreferenceBatch, RewardModel, build_model
 
 __all__ = [
+    "COLLAPSE_SHARE",
     "CheckpointError",
     "ModelConfig",
     "ModelKind",
@@ -74,6 +77,7 @@ __all__ = [
     "build_model",
     "gaussian_kl",
     "guide_loss",
+    "latent_collapsed",
     "load_model",
     "monte_carlo_kl",
     "per_group_accuracy",
