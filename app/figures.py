@@ -11,7 +11,8 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["confidence_frame", "latent_colors", "latent_frame", "legend_html", "ranking_html"]
+__all__ = ["CONFIDENCE_LABEL", "confidence_frame", "latent_colors", "latent_frame", "legend_html",
+           "ranking_html"]
 
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f"]
@@ -46,6 +47,14 @@ def legend_html(colors: Mapping[str, str]) -> str:
     items = "".join(f'<span class="spl-key"><span class="spl-dot" style="background:{c}">'
                     f'</span>{html.escape(name)}</span>' for name, c in colors.items())
     return f'<div class="spl-legend" aria-label="latent map colours">{items}</div>'
+
+
+CONFIDENCE_LABEL = ("Confidence (SPL blue, VPL orange): chance the model's top picks stay first "
+                    "after your next answer, even to the most unsettling question left")
+"""The confidence plot's title, in words a participant reads: the measure ``app.service``
+documents (``spl_model.active.lookahead_stability``: per probe prompt, the smallest over the
+pairs still to ask of the chance, weighted by how likely each answer is, that the top response
+stays first; averaged over the prompts). Change it with the measure."""
 
 
 def confidence_frame(history: Sequence[Mapping[str, Any]]):

@@ -21,9 +21,9 @@ __all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "find_run_folders", "load_run"
 
 DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
 KNOWN = ("spl", "vpl", "ivpl", "btl")
-REPORT_METRICS = ("accuracy", "accuracy_controversial", "accuracy_unseen", "active_units",
-                  "active_units_share", "latent_dim", "kl", "swap_flip_rate", "n_eval_pairs",
-                  "train_seconds", "seed")
+REPORT_METRICS = ("accuracy", "accuracy_controversial", "accuracy_unseen", "kl", "swap_flip_rate",
+                  "n_eval_pairs", "train_seconds", "seed")
+"""The report keys the model card lists as they are; latent models add ``_latent_rows``."""
 
 
 class RunError(RuntimeError):
@@ -163,11 +163,36 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
         if key in report:
             lines.append(f"| {key} | {_fmt(report[key])} |")
     if run.has_latent:
-        active = report.get("active_units_z", report.get("active_units"))
-        collapsed = "unknown" if active is None else (
-            "**yes** (no latent unit varies across users)" if active == 0
-            else f"no ({active} of {cfg.z_dim} latent units vary across users)")
-        lines.append(f"| latent collapsed | {collapsed} |")
+        lines.extend(_latent_rows(report, cfg.z_dim))
     if oracle and oracle.get("accuracy") is not None:
         lines.append(f"| oracle accuracy (upper bound) | {_fmt(oracle['accuracy'])} |")
     return "\n".join(lines)
+
+
+def _latent_rows(report: Mapping[str, Any], z_dim: int) -> list[str]:
+    """Active units and the collapse verdict, each row saying which vector it counts.
+
+    The verdict is ``spl_model.latent_collapsed`` (the trainer's report and study use the same
+    function), read on z; the paper's count comes last and names its vector, because on SPL's
+    last flow shift m_K it can read 0 while z is in use.
+    """
+    from spl_model.metrics import COLLAPSE_SHARE, latent_collapsed
+
+    rows = []
+    active_z, share = report.get("active_units_z"), report.get("active_units_z_share")
+    if active_z is not None:
+        rows.append(f"| active units of z (the latent the reward reads) | {active_z} of {z_dim} |")
+    verdict = latent_collapsed(report)
+    if verdict is None:
+        text = "unknown (this report does not measure z)"
+    else:
+        varying = f"{share:.0%} of the units of z vary across users"
+        text = (f"**yes**: {varying} (under {COLLAPSE_SHARE:.0%})" if verdict
+                else f"no: {varying} (collapsed means under {COLLAPSE_SHARE:.0%})")
+    rows.append(f"| latent collapsed | {text} |")
+    if report.get("active_units") is not None:
+        vector = report.get("au_vector") or "paper's vector"
+        caveat = "; can read 0 on SPL while z is in use" if "m_K" in vector else ""
+        rows.append(f"| active units of the {vector} (the paper's count{caveat}) | "
+                    f"{report['active_units']} of {z_dim} |")
+    return rows

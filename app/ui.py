@@ -22,8 +22,8 @@ from typing import Any
 import gradio as gr
 
 from app import handlers as h
-from app.figures import (confidence_frame, latent_colors, latent_frame, legend_html,
-                         ranking_html)
+from app.figures import (CONFIDENCE_LABEL, confidence_frame, latent_colors, latent_frame,
+                         legend_html, ranking_html)
 from app.runs import model_card
 from app.service import Service
 from app.settings import Settings
@@ -188,8 +188,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                         conf_plot = gr.LinePlot(confidence_frame([]), x="answers",
                                                 y="confidence", color="model", y_lim=[0, 1],
                                                 color_map={"SPL": "#1f77b4", "VPL": "#ff7f0e"},
-                                                label="Confidence (SPL blue, VPL orange): share "
-                                                "of posterior samples that keep the top pick",
+                                                label=CONFIDENCE_LABEL,
                                                 elem_id="confidence",
                                                 height=300)
             with gr.Tab("Rank", id="rank-tab"):

@@ -51,15 +51,18 @@ from spl_model.losses import (
     monte_carlo_kl,
 )
 from spl_model.metrics import (
+    COLLAPSE_SHARE,
     accuracy,
     active_units,
     expected_calibration_error,
+    latent_collapsed,
     per_group_accuracy,
     swap_flip_rate,
 )
 from spl_model.models import Posterior, PreferenceBatch, RewardModel, build_model
 
 __all__ = [
+    "COLLAPSE_SHARE",
     "CheckpointError",
     "ModelConfig",
     "ModelKind",
@@ -76,6 +79,7 @@ __all__ = [
     "expected_calibration_error",
     "gaussian_kl",
     "guide_loss",
+    "latent_collapsed",
     "load_model",
     "monte_carlo_kl",
     "per_group_accuracy",

@@ -7,14 +7,18 @@ margin is strictly positive (a tie counts as an error).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["ActiveUnits", "accuracy", "active_units", "expected_calibration_error", "per_group_accuracy",
+__all__ = ["COLLAPSE_SHARE", "ActiveUnits", "accuracy", "active_units",
+           "expected_calibration_error", "latent_collapsed", "per_group_accuracy",
            "swap_flip_rate"]
+
+COLLAPSE_SHARE = 0.1
+"""A latent is collapsed when fewer than this share of the units of z vary across users."""
 
 
 def accuracy(margins: Tensor, mask: Tensor | None = None) -> float:
@@ -109,3 +113,17 @@ def expected_calibration_error(probs: Tensor, outcomes: Tensor, n_bins: int = 10
             gap = outcomes[inside].double().mean() - probs[inside].double().mean()
             total += inside.sum().item() / len(probs) * abs(gap.item())
     return round(total, 6)
+
+
+def latent_collapsed(report: Mapping[str, Any]) -> bool | None:
+    """The project's one definition of a collapsed latent, read from a report's metrics.
+
+    Collapsed: ``active_units_z_share < COLLAPSE_SHARE``, i.e. fewer than 10% of the units of
+    the z the decoder reads (eval mode) vary across users, so nearly every user gets the same
+    z. It is measured on z, not on the paper's vector (``active_units``: SPL's last flow shift
+    m_K, VPL's posterior mean), because m_K reads SPL as collapsed while its z is in use
+    (docs/results/study/README.md, finding 5). ``None`` when the report has no z measure: a
+    latent-free model, or a report written before z was measured.
+    """
+    share = report.get("active_units_z_share")
+    return None if share is None else bool(share < COLLAPSE_SHARE)

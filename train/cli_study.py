@@ -145,7 +145,8 @@ def study(data_dir: Path, cache_dir: Path, out: Path, variants: str, betas: str,
                  if r["collapsed"] and r["beta"] is not None]
     click.echo(f"Wrote {out / 'study.md'}, {out / 'study.json'} and {out / 'plots'}/ "
                f"({len(reports)} cells, {meta['wall_minutes']:.1f} min).")
-    click.echo("Collapsed (AU share on z < 0.1): " + (", ".join(collapsed) or "none"))
+    click.echo(f"Collapsed (AU share on z < {summary['collapse_share']:g}): "
+               + (", ".join(collapsed) or "none"))
 
 
 def _finished_cells(out: Path) -> set[str]:

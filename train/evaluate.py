@@ -58,15 +58,15 @@ def _mean_kl(model: RewardModel, split: EncodedSplit, emb: Tensor, batch_size: i
     """Mean KL(q || prior) per user: closed form (VPL) or a one-sample estimate (flows)."""
     if not model.cfg.has_latent:
         return None
+    from train.rng import fixed_noise
+
     was_training = model.training
     model.train()  # sample eps so the flow KL estimate is unbiased; nothing else changes
     total, n = 0.0, 0
-    generator_state = torch.get_rng_state()
-    torch.manual_seed(0)
-    for rows in _chunks(len(split), batch_size):
-        total += model.loss(split.batch(rows, emb).to(emb.device))["kl"].item() * len(rows)
-        n += len(rows)
-    torch.set_rng_state(generator_state)
+    with fixed_noise(0, emb.device):  # the same eps every evaluation; training noise untouched
+        for rows in _chunks(len(split), batch_size):
+            total += model.loss(split.batch(rows, emb).to(emb.device))["kl"].item() * len(rows)
+            n += len(rows)
     model.train(was_training)
     return total / n
 

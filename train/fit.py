@@ -177,7 +177,8 @@ def fit(
     per_epoch = len(_epoch_batches(len(train), global_batch, fit_cfg.seed, 0))
     total = fit_cfg.max_steps or math.ceil(per_epoch * fit_cfg.epochs)
     settings = {"model": model_cfg.to_dict(), "fit": dataclasses.asdict(fit_cfg), "total_steps": total}
-    start_step, history, seconds = load_progress(out, settings, model, optimizer)
+    start_step, history, seconds = load_progress(out, settings, model, optimizer,
+                                                 device=accelerator.device)
     scheduler = _schedule(optimizer, int(fit_cfg.warmup_ratio * total), total, start_step)
     model, optimizer = accelerator.prepare(model, optimizer)
     raw: RewardModel = accelerator.unwrap_model(model)
@@ -214,7 +215,7 @@ def fit(
                 history.append(_quick_eval(raw, eval_split, embeddings, fit_cfg, step, terms))
                 if accelerator.is_main_process:
                     save_progress(out, settings, raw, optimizer, step, history,
-                                  time.perf_counter() - started)
+                                  time.perf_counter() - started, device=accelerator.device)
     bar.close()
     train_seconds = time.perf_counter() - started
     accelerator.wait_for_everyone()

@@ -13,17 +13,11 @@ from typing import Any
 
 import torch
 
-from spl_model import RewardModel
+from spl_model import RewardModel, latent_collapsed
 from train.evaluate import evaluate_split, latent_map
 
 __all__ = ["write_report", "write_json"]
 
-
-
-def _collapsed(fields: dict[str, Any]) -> bool | None:
-    share = fields.get("active_units_z_share")
-    share = fields.get("active_units_share") if share is None else share
-    return None if share is None else share < 0.1
 
 def write_json(path: Path, payload: Any) -> None:
     """Write JSON atomically (temp file + rename), keys sorted: byte-stable on re-runs."""
@@ -81,9 +75,7 @@ def write_report(out: Path, model: RewardModel, data: Any, history: list[dict[st
         "dataset": data.dataset.card.get("name"),
         "train_seconds": round(train_seconds, 2),
         "seed": seed,
-        # on the z the decoder reads (the paper's m_K vector reads SPL as collapsed while its z
-        # is in use: docs/results/study/README.md, finding 5), else on the paper's vector
-        "collapsed": _collapsed(fields),
+        "collapsed": latent_collapsed(fields),  # the one definition, in spl_model.metrics
     }
     write_json(out / "report.json", report)
     write_json(out / "history.json", history)

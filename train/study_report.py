@@ -14,6 +14,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
+from spl_model.metrics import COLLAPSE_SHARE, latent_collapsed
 from train.report import write_json
 from train.study import VARIANTS, Cell, StudyConfig, cells_of, interval
 
@@ -30,7 +31,6 @@ METRICS: dict[str, str] = {
     "swap_flip_rate": "swap-flip",
     "user_spread": "user spread",
 }
-COLLAPSE_SHARE = 0.1  # AU share on z below this counts as collapsed (every user gets one z)
 
 
 def cell_metrics(report: dict[str, Any]) -> dict[str, Any]:
@@ -65,11 +65,11 @@ def summarize(cfg: StudyConfig, reports: dict[str, dict[str, Any]]) -> dict[str,
         row["accuracy_by_context_size"] = {
             k: interval([m["accuracy_by_context_size"].get(k) for m in metrics], (0.0, 1.0))
             for k in sizes}
-        shares = [m["active_units_z_share"] for m in metrics if m["active_units_z_share"] is not None]
+        verdicts = [latent_collapsed(m) for m in metrics]
+        verdicts = [v for v in verdicts if v is not None]
         # seeds whose decoder got one z for every user; training either finds the latent or not
-        row["collapsed_seeds"] = sum(s < COLLAPSE_SHARE for s in shares) if shares else None
-        share = row["active_units_z_share"]["mean"]
-        row["collapsed"] = None if share is None else share < COLLAPSE_SHARE
+        row["collapsed_seeds"] = sum(verdicts) if verdicts else None
+        row["collapsed"] = latent_collapsed({"active_units_z_share": row["active_units_z_share"]["mean"]})
         rows.append(row)
     return {"config": cfg.to_dict(), "rows": rows, "comparisons": _comparisons(cfg, reports),
             "cells": {c.id: cell_metrics(reports[c.id]) for c in cells if reports.get(c.id)},

@@ -69,6 +69,8 @@ def make_run(folder: Path, kind: str, seed: int = 0, latent_dim: int = 8,
               "accuracy_by_user": {t: 0.8 for t in TYPES},
               "accuracy_by_context_size": {"2": 0.7, "8": 0.9},
               "active_units": 3 if latent else None, "active_units_share": 0.375 if latent else None,
+              "active_units_z": 3 if latent else None,
+              "active_units_z_share": 0.375 if latent else None,
               "latent_dim": latent_dim if latent else None, "au_threshold": 0.005,
               "kl": 1.5 if latent else None, "swap_flip_rate": 0.9 if latent else None,
               "train_seconds": 1.0, "seed": seed}

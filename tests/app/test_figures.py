@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.figures import SAMPLES, YOU, confidence_frame, latent_frame, ranking_html
+from pathlib import Path
+
+from app.figures import (CONFIDENCE_LABEL, SAMPLES, YOU, confidence_frame, latent_frame,
+                         ranking_html)
 
 
 def test_latent_frame_groups_types_samples_and_visitor() -> None:
@@ -33,3 +36,16 @@ def test_ranking_html_escapes_and_flags_disagreement() -> None:
     assert page.count('class="spl-differs"') == 4  # both personalized columns vs BTL
     agree = {k: v for k, v in results.items() if k != "btl"}
     assert "All models agree" in ranking_html(agree)
+
+
+def test_the_confidence_plot_says_what_the_confidence_measures(service, store, tmp_path: Path) -> None:
+    """Issue 12: the plot still said "share of posterior samples that keep the top pick", the
+    measure the app replaced with the look-ahead stability (app.service)."""
+    from app.settings import Settings
+    from app.ui import build_app
+
+    demo = build_app(store, service, Settings(db_path=tmp_path / "spl.db"))
+    plot = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "confidence")
+    assert plot.label == CONFIDENCE_LABEL
+    assert "posterior samples" not in plot.label
+    assert "next answer" in plot.label and "most unsettling question left" in plot.label

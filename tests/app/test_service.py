@@ -155,7 +155,7 @@ def test_mixed_backbones_are_refused(assets_dir: Path, tmp_path: Path, embedder)
 
 def test_model_card_reports_collapse(service: Service) -> None:
     card = model_card(service.runs["spl"], {"accuracy": 0.95})
-    assert "| accuracy | 0.800 |" in card and "| latent collapsed | no (" in card
+    assert "| accuracy | 0.800 |" in card and "| latent collapsed | no: " in card
     assert "oracle accuracy" in card
     assert "latent collapsed" not in model_card(service.runs["btl"])
 

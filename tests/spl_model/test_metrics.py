@@ -7,7 +7,14 @@ import math
 import pytest
 import torch
 
-from spl_model import accuracy, active_units, per_group_accuracy, swap_flip_rate
+from spl_model import (
+    COLLAPSE_SHARE,
+    accuracy,
+    active_units,
+    latent_collapsed,
+    per_group_accuracy,
+    swap_flip_rate,
+)
 
 
 def test_accuracy_counts_ties_as_errors():
@@ -69,3 +76,14 @@ def test_swap_flip_rate():
     assert swap_flip_rate(torch.tensor([0.0]), torch.tensor([-1.0])) == 0.0, "a tie reads as 'not chosen'"
     with pytest.raises(ValueError, match="same shape"):
         swap_flip_rate(margins, swapped[:2])
+
+
+def test_latent_collapsed_reads_the_share_of_z_only() -> None:
+    assert COLLAPSE_SHARE == 0.1
+    assert latent_collapsed({"active_units_z_share": 0.0}) is True
+    assert latent_collapsed({"active_units_z_share": 0.0625}) is True  # 1 of 16 units: collapsed
+    assert latent_collapsed({"active_units_z_share": 0.1}) is False
+    # the paper's vector (m_K) reading 0 does not make a used z collapsed
+    assert latent_collapsed({"active_units_share": 0.0, "active_units_z_share": 0.375}) is False
+    assert latent_collapsed({"active_units_share": 0.0}) is None  # no z measure: unknown
+    assert latent_collapsed({"active_units_z_share": None}) is None  # latent-free model

@@ -58,6 +58,25 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+CPU_PATHS = ["avx512_bf16", "plain"]
+"""The two kinds of CPU bitsandbytes 0.50 tells apart for 4-bit layers (``has_avx512bf16()``)."""
+
+
+@pytest.fixture(params=CPU_PATHS)
+def bnb_cpu_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Make every ``Linear4bit`` built during the test believe it runs on one kind of CPU.
+
+    ``Linear4bit.__init__`` sets ``support_avx512bf16_for_cpu = has_avx512bf16()``, read from
+    ``bitsandbytes.nn.modules``; patching that name forces the fused-kernel branch of
+    ``Linear4bit.forward`` on (``"avx512_bf16"``) or off (``"plain"``) whatever this CPU has, so
+    both paths are exercised on every machine. Returns the path's name.
+    """
+    import bitsandbytes.nn.modules as bnb_modules
+
+    monkeypatch.setattr(bnb_modules, "has_avx512bf16", lambda: request.param == "avx512_bf16")
+    return request.param
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     """Write ``rows`` as one JSON object per line."""
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))

@@ -119,7 +119,7 @@ def test_llama_last_real_token_equals_unpadded(tiny_llama_dir: Path, quantize: s
     bb.tokenizer.padding_side = "right"
 
 
-def test_lora_grad_and_state_round_trip(tiny_llama_dir: Path) -> None:
+def test_lora_grad_and_state_round_trip(tiny_llama_dir: Path, bnb_cpu_path: str) -> None:
     bb = load_backbone(str(tiny_llama_dir), device="cpu", quantize="4bit")
     with pytest.raises(BackboneError, match="add_lora"):
         bb.lora_state_dict()
@@ -146,3 +146,81 @@ def test_lora_grad_and_state_round_trip(tiny_llama_dir: Path) -> None:
     assert torch.equal(bb.embed([render("hello", "world")]), expected)
     with pytest.raises(BackboneError, match="does not match"):
         bb.load_lora_state_dict({"nope": torch.zeros(1)})
+
+
+def _linear4bit_layers(bb: Backbone) -> list:
+    import bitsandbytes as bnb
+
+    layers = [m for m in bb.model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert layers, "the 4-bit tiny Llama should have bitsandbytes Linear4bit layers"
+    return layers
+
+
+def _perturbed_lora_backbone(tiny_llama_dir: Path) -> Backbone:
+    """A 4-bit tiny Llama with LoRA adapters set to seeded random values (B off its zero init)."""
+    bb = load_backbone(str(tiny_llama_dir), device="cpu", quantize="4bit")
+    bb.add_lora(r=4, alpha=8, dropout=0.0)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in bb.trainable_parameters():
+            p.copy_(0.5 * torch.randn(p.shape, generator=generator))
+    return bb
+
+
+ROUND_TRIP_TEXTS = [render("hello", "world"), render("why", "no"),
+                    render("tell me a story", "the cat sat on the mat and it was good")]
+
+
+def test_4bit_embeddings_are_the_same_on_both_kinds_of_cpu(tiny_llama_dir: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12: an AVX-512 BF16 CPU took a fused kernel with bf16-rounded scales, so the same
+    backbone embedded differently there. Pinned to one path, both kinds give identical bits."""
+    import bitsandbytes.nn.modules as bnb_modules
+
+    results = {}
+    for cpu in ("avx512_bf16", "plain"):
+        monkeypatch.setattr(bnb_modules, "has_avx512bf16", lambda cpu=cpu: cpu == "avx512_bf16")
+        bb = _perturbed_lora_backbone(tiny_llama_dir)
+        results[cpu] = bb.embed(ROUND_TRIP_TEXTS)
+        bb.lora_state_dict()  # state_dict() used to unpack the fused layout (lossy re-quantization)
+        assert torch.equal(bb.embed(ROUND_TRIP_TEXTS), results[cpu]), cpu
+        assert not any(getattr(m.weight.quant_state, "packing_format_for_cpu", False)
+                       for m in _linear4bit_layers(bb)), cpu
+    assert torch.equal(results["avx512_bf16"], results["plain"])
+
+
+def test_4bit_lora_still_gets_gradients_after_an_embed(tiny_llama_dir: Path, bnb_cpu_path: str) -> None:
+    """Issue 12: once embed() had repacked the weights for the fused kernel, the base layers
+    passed no gradient back, so LoRA trained after any embed() learned nothing (no grad at all)."""
+    bb = _perturbed_lora_backbone(tiny_llama_dir)
+    bb.embed(ROUND_TRIP_TEXTS)
+    bb.model.train()
+    bb.forward_embed(ROUND_TRIP_TEXTS).pow(2).sum().backward()
+    named = [(n, p) for n, p in bb.model.named_parameters() if p.requires_grad]
+    without = [n for n, p in named if p.grad is None or not bool(p.grad.abs().sum() > 0)]
+    assert not without, f"{len(without)} of {len(named)} LoRA tensors got no gradient: {without[:3]}"
+
+
+def test_fused_cpu_kernel_agrees_with_the_pinned_path_within_bf16_noise(tiny_llama_dir: Path) -> None:
+    """What pinning changes on a CPU that has the fused kernel: only bf16 rounding.
+
+    The fused kernel rounds every block's absmax scale to bf16 (relative error up to 2^-9) and
+    accumulates its bf16 GEMM in its own order; the pinned path keeps fp32 scales and uses
+    torch's bf16 matmul. bf16 keeps 8 significant bits: between 2 and 4 one step is 2^-6 = 0.016,
+    and these embeddings reach |e| = 3.9. Measured on the tiny Llama: max |difference| 0.012,
+    under one step. The bound, 3e-2, is two steps and eight times below the 4-bit quantization
+    error itself (0.24 against the unquantized model), so embeddings cached on such a CPU before
+    the pin stay valid, as the cache key (which leaves the compute dtype out) assumes.
+    """
+    from bitsandbytes.functional import has_avx512bf16
+
+    if not has_avx512bf16():
+        pytest.skip("bitsandbytes has its fused 4-bit kernel only on CPUs with AVX-512 BF16")
+    bb = load_backbone(str(tiny_llama_dir), device="cpu", quantize="4bit")
+    pinned = bb.embed(ROUND_TRIP_TEXTS)
+    layers = _linear4bit_layers(bb)
+    for layer in layers:
+        layer.support_avx512bf16_for_cpu = True  # what the library does unless told otherwise
+    fused = bb.embed(ROUND_TRIP_TEXTS)
+    assert all(m.weight.quant_state.packing_format_for_cpu for m in layers)  # the fused path ran
+    torch.testing.assert_close(fused, pinned, atol=3e-2, rtol=0)

@@ -16,7 +16,8 @@ from train.runs import load_run
 
 
 @pytest.mark.parametrize("quantize", ["4bit"])
-def test_lora_fit_on_a_tiny_4bit_llama_round_trips(tiny_llama_dir: Path, tmp_path: Path, quantize: str) -> None:
+def test_lora_fit_on_a_tiny_4bit_llama_round_trips(tiny_llama_dir: Path, tmp_path: Path, quantize: str,
+                                                   bnb_cpu_path: str) -> None:
     data_dir = make_dataset(tmp_path / "data", train_rows=16, test_rows=8, unseen_users=0)
     data = prepare_data(data_dir, tmp_path / "cache", backbone=str(tiny_llama_dir), quantize=quantize)
     assert data.embeddings.shape[1] == 64  # the tiny Llama's hidden size, last real token
