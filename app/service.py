@@ -52,6 +52,7 @@ __all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES"
 N_SAMPLES = 32
 QUERY_METHOD = "bald"  # select_query's score (docs/results/active.md compares it with the look-ahead)
 REPEAT_SUFFIX = "#repeat"  # same convention as app.store
+UNTYPED = ("heldout", "None", None)  # latent-map groups that are not a type to resemble
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 Context = Sequence[tuple[str, str, str]]  # (prompt, chosen, rejected) per A/B answer
@@ -404,6 +405,8 @@ def _type_shares(cloud: torch.Tensor, points: list[dict[str, Any]]) -> dict[str,
     """Share of the 2-D samples ``cloud`` ``[n, 2]`` nearest to each type's centroid."""
     groups: dict[str, list[list[float]]] = {}
     for p in points:
+        if p.get("user_type") in UNTYPED:  # a population's held-out users are no "type"
+            continue
         groups.setdefault(str(p.get("user_type")), []).append([p["x"], p["y"]])
     if not groups or not len(cloud):
         return {}
