@@ -49,12 +49,12 @@ def legend_html(colors: Mapping[str, str]) -> str:
     return f'<div class="spl-legend" aria-label="latent map colours">{items}</div>'
 
 
-CONFIDENCE_LABEL = ("Confidence (SPL blue, VPL orange): chance the model's top picks stay first "
-                    "after your next answer, even to the most unsettling question left")
+CONFIDENCE_LABEL = ("Confidence (SPL blue, VPL orange): the chance that the model's top pick "
+                    "for a question like the Rank tab's is your favourite")
 """The confidence plot's title, in words a participant reads: the measure ``app.service``
-documents (``spl_model.active.lookahead_stability``: per probe prompt, the smallest over the
-pairs still to ask of the chance, weighted by how likely each answer is, that the top response
-stays first; averaged over the prompts). Change it with the measure."""
+documents (``Service.confidence``: the calibrated probability, from ``spl_model.calibration``
+and the run's ``calibration.json``, that the model's first-ranked response of a ranking set
+is the visitor's best one, averaged over the pack's sets). Change it with the measure."""
 
 
 def confidence_frame(history: Sequence[Mapping[str, Any]]):
