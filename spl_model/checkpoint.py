@@ -1,10 +1,16 @@
 """Save and load a model as ``model.safetensors`` + ``config.json`` (never pickle).
 
 ``config.json`` holds ``{"format": "spl-model", "format_version": 1, "model": {...ModelConfig},
-"weights": {"file", "sha256", "n_params"}, ...caller metadata}``. Loading rebuilds the model
-from the config, checks the weights' sha256, their names and shapes against that config, and
-that they are finite, and refuses anything that looks like a pickle. This is the only module
-of ``spl_model`` that touches files.
+"weights": {"file", "sha256", "n_params", "made_blocks"}, ...caller metadata}``. Loading
+rebuilds the model from the config, checks the weights' sha256, their names and shapes against
+that config, and that they are finite, and refuses anything that looks like a pickle. This is
+the only module of ``spl_model`` that touches files.
+
+``made_blocks`` is the storage layout of the flows' masked layers: ``{layer: k}``, each layer's
+weight stored as ``k`` row blocks ``<layer>.weights.0`` .. ``<layer>.weights.<k-1>``
+(``spl_model.made.MaskedLinear``). A new model picks k by a speed rule that may change; a loaded
+one is re-cut to the recorded k first, so every checkpoint keeps loading. Checkpoints written
+before the key existed have their k read off the tensor names.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from safetensors.torch import save as save_safetensors
 
 from spl_model.config import ModelConfig
 from spl_model.errors import CheckpointError
+from spl_model.made import made_layout, set_made_layout
 from spl_model.models import RewardModel, build_model
 
 __all__ = ["WEIGHTS_FILE", "CONFIG_FILE", "load_model", "read_run_config", "save_model"]
@@ -64,6 +71,7 @@ def save_model(model: RewardModel, folder: str | Path, metadata: dict[str, Any] 
             "file": WEIGHTS_FILE,
             "sha256": hashlib.sha256(blob).hexdigest(),
             "n_params": sum(p.numel() for p in model.parameters()),
+            "made_blocks": made_layout(model),
         },
         **metadata,
     }
@@ -151,6 +159,18 @@ def _check_state(state: dict[str, torch.Tensor], model: RewardModel, path: Path)
             raise CheckpointError(f"{path}: tensor {name!r} contains NaN or infinite values.")
 
 
+def _layout_of_state(model: RewardModel, state: dict[str, torch.Tensor]) -> dict[str, int]:
+    """Each masked layer's block count as the tensor names show it (``<layer>.weights.<i>``);
+    the model's own count where the file has none (``_check_state`` then names what is missing)."""
+    layout = {}
+    for name, blocks in made_layout(model).items():
+        stored = 0
+        while f"{name}.weights.{stored}" in state:
+            stored += 1
+        layout[name] = stored or blocks
+    return layout
+
+
 def load_model(folder: str | Path, device: str | torch.device = "cpu") -> RewardModel:
     """Rebuild a model saved by :func:`save_model`, in eval mode, on ``device``.
 
@@ -169,6 +189,14 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> Reward
     sha = config.get("weights", {}).get("sha256")
     state = _read_weights(folder, sha)
     model = build_model(cfg)
+    layout = config.get("weights", {}).get("made_blocks")
+    if layout is None:  # saved before the layout was recorded: the tensor names carry it
+        layout = _layout_of_state(model, state)
+    try:
+        set_made_layout(model, layout)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: its made_blocks layout does not fit the "
+                              f"model ({err}); the config was edited or comes from other code.") from err
     _check_state(state, model, folder / WEIGHTS_FILE)
     model.load_state_dict(state, strict=True)
     return model.to(device).eval()

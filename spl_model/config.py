@@ -37,7 +37,8 @@ class ModelConfig:
         default=0.1, metadata={"help": "weight of the log-variance alignment in the guide loss"}
     )
     free_nats: float = field(
-        default=1.0, metadata={"help": "per-sample KL below this passes no gradient (spl/ivpl)"}
+        default=1.0,
+        metadata={"help": "per-sample KL below this passes no gradient (spl/ivpl, also with n_flows=0)"},
     )
     anneal_steps: int = field(
         default=10_000, metadata={"help": "T: half-period of the cyclical cosine KL annealer"}
@@ -106,6 +107,12 @@ class ModelConfig:
     def uses_flow(self) -> bool:
         """Whether the posterior is pushed through autoregressive flow layers."""
         return self.kind in ("spl", "ivpl") and self.n_flows > 0
+
+    @property
+    def uses_free_nats(self) -> bool:
+        """Whether the KL term has free nats: spl and ivpl, whichever KL they compute (the flow's
+        one-sample estimate, or the closed form when ``n_flows=0``). VPL's KL has none (SPL.md)."""
+        return self.kind in ("spl", "ivpl")
 
     @property
     def z_dim(self) -> int:

@@ -15,6 +15,7 @@ from torch import Tensor
 __all__ = [
     "anneal_weight",
     "bradley_terry_loss",
+    "free_nats_kl",
     "gaussian_kl",
     "gaussian_log_prob",
     "guide_loss",
@@ -53,6 +54,12 @@ def monte_carlo_kl(log_q: Tensor, z: Tensor, free_nats: float = 0.0) -> Tensor:
     Args: log_q ``[B]``; z ``[B, Z]`` (the sample ``log_q`` belongs to). Returns ``[B]``.
     """
     kl = log_q - gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))  # [B]
+    return free_nats_kl(kl, free_nats)
+
+
+def free_nats_kl(kl: Tensor, free_nats: float) -> Tensor:
+    """Per-sample KL ``[B]`` with free nats: a sample below ``free_nats`` keeps its value but
+    passes no gradient (for the flow's estimate and the closed form alike)."""
     return torch.where(kl < free_nats, kl.detach(), kl)
 
 

@@ -21,11 +21,14 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["ConditionalMADE", "MaskedLinear", "hidden_degrees", "made_masks"]
+__all__ = ["ConditionalMADE", "MaskedLinear", "hidden_degrees", "made_layout", "made_masks",
+           "set_made_layout"]
 
 
 def hidden_degrees(size: int, latent_dim: int) -> Tensor:
@@ -59,26 +62,69 @@ class MaskedLinear(nn.Module):
     columns sorted by MADE degree the mask is a staircase, so this skips ~(k-1)/2k of the
     work and of the parameters (k = ``n_blocks``) while computing exactly
     ``F.linear(x, W * mask, b)``.
+
+    The block count is part of the stored layout: block ``i`` is the parameter
+    ``weights.<i>`` of shape ``[rows_i, used_i]``. ``set_blocks`` re-cuts a layer without
+    changing the function it computes, which is how a checkpoint saved with another block count
+    loads (``spl_model.checkpoint``).
     """
 
     def __init__(self, mask: Tensor, bias: bool = True, n_blocks: int = 4) -> None:
         super().__init__()
         fan_out, fan_in = mask.shape
         self.fan_in, self.fan_out = fan_in, fan_out
-        bounds = torch.linspace(0, fan_out, min(n_blocks, fan_out) + 1).round().long().tolist()
         self.blocks: list[tuple[int, int, int, int]] = []  # (row0, row1, dense_cols, used_cols)
-        self.weights = nn.ParameterList()
+        self._cut(mask.bool(), n_blocks, None)
         scale = 1.0 / fan_in**0.5  # nn.Linear's default init range
+        self.bias = nn.Parameter(torch.empty(fan_out).uniform_(-scale, scale)) if bias else None
+
+    def _cut(self, mask: Tensor, n_blocks: int, weight: Tensor | None) -> None:
+        """Cut ``mask`` ``[fan_out, fan_in]`` (bool) into row blocks, each block's parameter
+        taken from ``weight`` ``[fan_out, fan_in]`` or, when None, freshly initialised."""
+        for i in range(len(self.blocks)):
+            del self._buffers[f"band_{i}"]
+        bounds = torch.linspace(0, self.fan_out, min(n_blocks, self.fan_out) + 1).round().long().tolist()
+        self.blocks = []
+        self.weights = nn.ParameterList()
+        scale = 1.0 / self.fan_in**0.5  # nn.Linear's default init range
         for row0, row1 in zip(bounds[:-1], bounds[1:]):
-            block = mask[row0:row1].bool()  # [rows, fan_in]
+            block = mask[row0:row1]  # [rows, fan_in]
             allowed = block.any(dim=0).nonzero()
             used = int(allowed.max()) + 1 if allowed.numel() else 0  # columns any row needs
             banned = (~block.all(dim=0)).nonzero()
-            dense = min(int(banned.min()) if banned.numel() else fan_in, used)
+            dense = min(int(banned.min()) if banned.numel() else self.fan_in, used)
             self.blocks.append((row0, row1, dense, used))
-            self.weights.append(nn.Parameter(torch.empty(row1 - row0, used).uniform_(-scale, scale)))
+            value = (torch.empty(row1 - row0, used).uniform_(-scale, scale) if weight is None
+                     else weight[row0:row1, :used].clone())
+            self.weights.append(nn.Parameter(value))
             self.register_buffer(f"band_{len(self.blocks) - 1}", block[:, dense:used].float(), persistent=False)
-        self.bias = nn.Parameter(torch.empty(fan_out).uniform_(-scale, scale)) if bias else None
+
+    @property
+    def n_blocks(self) -> int:
+        """How many row blocks the weight is stored in (``weights.0`` .. ``weights.<n-1>``)."""
+        return len(self.blocks)
+
+    def mask(self) -> Tensor:
+        """The ``[fan_out, fan_in]`` bool mask, rebuilt from the blocks."""
+        full = torch.zeros(self.fan_out, self.fan_in, dtype=torch.bool, device=self.weights[0].device)
+        for i, (row0, row1, dense, used) in enumerate(self.blocks):
+            full[row0:row1, :dense] = True
+            full[row0:row1, dense:used] = getattr(self, f"band_{i}").bool()
+        return full
+
+    def set_blocks(self, n_blocks: int) -> None:
+        """Re-cut the weight into ``n_blocks`` row blocks without changing the function
+        (``W * mask`` and the bias stay). Replaces the ``weights`` parameters, so call it before
+        an optimizer is built (``load_model`` does, to match a checkpoint's layout)."""
+        if n_blocks < 1:
+            raise ValueError(f"n_blocks={n_blocks} must be >= 1.")
+        if min(n_blocks, self.fan_out) == self.n_blocks:
+            return
+        requires_grad = self.weights[0].requires_grad
+        with torch.no_grad():
+            self._cut(self.mask(), n_blocks, self.dense_weight())
+        for weight in self.weights:
+            weight.requires_grad_(requires_grad)
 
     def dense_weight(self) -> Tensor:
         """The equivalent full ``[fan_out, fan_in]`` weight ``W * mask`` (for tests, plots)."""
@@ -105,9 +151,30 @@ class MaskedLinear(nn.Module):
 
 
 def _blocks_for(mask: Tensor, min_block_weights: int = 1 << 18) -> int:
-    """Blocks worth cutting a mask into: 4 for big layers (skipping ~3/8 of the work pays),
-    1 for small ones, where a single masked matmul beats a Python loop over blocks."""
+    """Blocks worth cutting a new layer's mask into: 4 for big layers (skipping ~3/8 of the work
+    pays), 1 for small ones, where a single masked matmul beats a Python loop over blocks.
+
+    A speed choice for models built from scratch only: a saved model records its own layout
+    (``made_layout``) and loads with it, so changing this rule breaks no checkpoint.
+    """
     return 4 if mask.numel() >= 4 * min_block_weights else 1
+
+
+def made_layout(module: nn.Module) -> dict[str, int]:
+    """``{name: n_blocks}`` of every :class:`MaskedLinear` inside ``module`` (its stored layout)."""
+    return {name: m.n_blocks for name, m in module.named_modules() if isinstance(m, MaskedLinear)}
+
+
+def set_made_layout(module: nn.Module, layout: Mapping[str, int]) -> None:
+    """Re-cut every :class:`MaskedLinear` of ``module`` to ``layout`` (from ``made_layout``);
+    the functions computed do not change. Raises ``ValueError`` when the layers differ."""
+    layers = {name: m for name, m in module.named_modules() if isinstance(m, MaskedLinear)}
+    if set(layers) != set(layout):
+        missing, extra = sorted(set(layers) - set(layout)), sorted(set(layout) - set(layers))
+        raise ValueError(f"the MADE layout names other layers than the model has: missing "
+                         f"{missing[:3]}, unexpected {extra[:3]}.")
+    for name, layer in layers.items():
+        layer.set_blocks(int(layout[name]))
 
 
 class ConditionalMADE(nn.Module):

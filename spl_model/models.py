@@ -27,6 +27,7 @@ from spl_model.flows import AffineFlow
 from spl_model.losses import (
     anneal_weight,
     bradley_terry_loss,
+    free_nats_kl,
     gaussian_kl,
     gaussian_log_prob,
     guide_loss,
@@ -386,9 +387,12 @@ class RewardModel(nn.Module):
         kl = guide = zero
         if post is not None and self.cfg.has_latent:
             if self.cfg.uses_flow:
-                kl = monte_carlo_kl(post.log_q, post.z, self.cfg.free_nats).mean()
+                kl = monte_carlo_kl(post.log_q, post.z)  # [B]
             else:
-                kl = gaussian_kl(post.mean, post.logvar).mean()
+                kl = gaussian_kl(post.mean, post.logvar)  # [B]
+            if self.cfg.uses_free_nats:  # spl/ivpl, with or without a flow
+                kl = free_nats_kl(kl, self.cfg.free_nats)
+            kl = kl.mean()
         if use_guide and post is not None:
             assert post.mean_swap is not None and post.logvar_swap is not None
             has = batch.ctx_mask.any(dim=1)  # an empty context has no swap to be guided by

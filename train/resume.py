@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,25 @@ def _folder(out: Path) -> Path:
     return out / "resume"
 
 
-def _durable_write(path: Path, write: Any) -> None:
+def _durable_write(path: Path, write: Callable[[Path], object]) -> None:
     """``write(path)``, then flush the file to disk, so a rename that follows names whole data."""
     write(path)
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable where the OS allows (POSIX); a no-op elsewhere."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:
@@ -73,6 +88,7 @@ def save_progress(out: Path, settings: dict[str, Any], model: torch.nn.Module,
     pending = folder / f".progress-{os.getpid()}.json"
     _durable_write(pending, lambda path: path.write_text(json.dumps(progress, indent=1, default=str)))
     os.replace(pending, folder / "progress.json")  # the commit point
+    _sync_folder(folder)
     for stale in [*folder.glob("state*.safetensors"), *folder.glob(".progress-*.json")]:
         if stale.name != state_name:  # what no progress.json names: older states, crash leftovers
             stale.unlink(missing_ok=True)

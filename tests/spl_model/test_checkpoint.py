@@ -192,3 +192,44 @@ def test_refuses_a_bad_config_json(run_dir, text, message):
     (run_dir / "config.json").write_text(text)
     with pytest.raises(CheckpointError, match=message):
         load_model(run_dir)
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["layout-recorded", "written-before-the-record"])
+@pytest.mark.parametrize(("saved_with", "loaded_with"), [(4, 1), (1, 4), (3, 2)])
+def test_a_checkpoint_loads_whatever_block_count_new_models_get(
+    tmp_path, monkeypatch, make_model, make_batch, saved_with: int, loaded_with: int, recorded: bool
+):
+    """Issue 12: the flows' masked layers are stored in row blocks whose count a speed rule
+    (``made._blocks_for``) picked, so changing the rule broke loading every saved model. The
+    checkpoint now records the layout (``weights.made_blocks``); older ones show it in the
+    tensor names. Either way the model loads under any rule and scores bit-exactly the same."""
+    import spl_model.made as made
+
+    monkeypatch.setattr(made, "_blocks_for", lambda mask: saved_with)
+    model = make_model("spl")
+    batch = make_batch()
+    expected = model.eval().margins(batch)
+    save_model(model, tmp_path / "run")
+    config = _config(tmp_path / "run")
+    assert set(config["weights"]["made_blocks"].values()) == {saved_with}
+    if not recorded:
+        del config["weights"]["made_blocks"]
+        _write_config(tmp_path / "run", config)
+    monkeypatch.setattr(made, "_blocks_for", lambda mask: loaded_with)
+    assert set(made.made_layout(make_model("spl")).values()) == {loaded_with}  # the new rule
+    loaded = load_model(tmp_path / "run")
+    assert set(made.made_layout(loaded).values()) == {saved_with}
+    assert torch.equal(loaded.margins(batch), expected)
+
+
+def test_a_made_layout_that_does_not_fit_the_model_is_refused(run_dir):
+    config = _config(run_dir)
+    layers = list(config["weights"]["made_blocks"])
+    config["weights"]["made_blocks"] = {"flow.layers.9.nope": 4}
+    _write_config(run_dir, config)
+    with pytest.raises(CheckpointError, match="made_blocks layout does not fit the model"):
+        load_model(run_dir)
+    config["weights"]["made_blocks"] = {name: 2 for name in layers}
+    _write_config(run_dir, config)  # the layers exist, but the tensors were stored in 1 block
+    with pytest.raises(CheckpointError, match="does not match its config"):
+        load_model(run_dir)

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from spl_model.flows import AffineFlow, AffineIAFLayer, FlowOutput
-from spl_model.made import ConditionalMADE
+from spl_model.made import ConditionalMADE, MaskedLinear, made_masks
 
 Z = 5
 BATCH_SHAPES = [(3,), (2, 4)]
@@ -324,3 +324,20 @@ def test_flow_shift_is_the_last_layers_shift_and_log_dets_add_up():
     assert torch.equal(out.z, second.z) and torch.equal(out.shift, second.shift)
     torch.testing.assert_close(out.log_det, first.log_det + second.log_det)
     assert not torch.equal(flow.layers[0].order, flow.layers[1].order), "each layer draws its own order"
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 3, 5])
+def test_recutting_a_masked_layer_keeps_its_function(n_blocks: int) -> None:
+    """``set_blocks`` (how a checkpoint's stored layout is adopted) changes storage, not maths."""
+    torch.manual_seed(0)
+    mask = made_masks(torch.arange(6), [12])[0]  # [12, 6] staircase into the first hidden layer
+    layer = MaskedLinear(mask, n_blocks=4)
+    x = torch.randn(7, 6)
+    weight, out = layer.dense_weight().detach().clone(), layer(x).detach()
+    layer.set_blocks(n_blocks)
+    assert layer.n_blocks == n_blocks and all(w.requires_grad for w in layer.weights)
+    assert torch.equal(layer.mask(), mask.bool())
+    assert torch.equal(layer.dense_weight(), weight)
+    torch.testing.assert_close(layer(x), out, atol=1e-6, rtol=0)  # the sums are split otherwise
+    with pytest.raises(ValueError, match="n_blocks=0"):
+        layer.set_blocks(0)

@@ -204,3 +204,35 @@ def test_calling_the_model_is_calling_loss(make_model, make_batch):
     assert via_call.keys() == via_loss.keys()
     for name in via_call:
         torch.testing.assert_close(via_call[name], via_loss[name])
+
+
+def _kl_gradient(model, batch) -> float:
+    """Total |gradient| the loss's KL term sends to the model's parameters."""
+    kl = model.loss(batch)["kl"]
+    if not kl.requires_grad:
+        return 0.0
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(kl, params, allow_unused=True)
+    return sum(float(g.abs().sum()) for g in grads if g is not None)
+
+
+@pytest.mark.parametrize("n_flows", [0, 2])
+@pytest.mark.parametrize("kind", ["spl", "ivpl", "vpl"])
+def test_free_nats_belong_to_the_kind_not_to_the_flow(kind, n_flows, make_model, make_batch):
+    """Issue 12: free nats followed ``uses_flow``, so spl / ivpl with ``n_flows=0`` silently
+    trained with a KL without them. Now spl and ivpl always have them (the closed-form KL per
+    user when there is no flow); VPL never does (its KL is the plain closed form, SPL.md)."""
+    if kind == "vpl" and n_flows:
+        pytest.skip("VPL has no flow")
+    batch = make_batch()
+    cheap = make_model(kind, n_flows=n_flows, free_nats=1e6).eval()  # every user's KL is below
+    assert cheap.cfg.uses_free_nats == (kind != "vpl")
+    if n_flows == 0:  # the value is kept: only the gradient stops
+        post = cheap.posterior(batch.ctx_chosen, batch.ctx_rejected, batch.ctx_mask)
+        torch.testing.assert_close(cheap.loss(batch)["kl"], gaussian_kl(post.mean, post.logvar).mean())
+    if kind == "vpl":
+        assert _kl_gradient(cheap, batch) > 0
+    else:
+        assert _kl_gradient(cheap, batch) == 0, "below free nats the KL must pass no gradient"
+    if n_flows == 0:  # (a flow's one-sample estimate may be below 0 nats, so no contrast there)
+        assert _kl_gradient(make_model(kind, n_flows=0, free_nats=0.0).eval(), batch) > 0
