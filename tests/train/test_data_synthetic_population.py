@@ -16,6 +16,7 @@ from train.data.synthetic_population import (
     PERSONAS,
     POPULATION_TEMPERATURE,
     prior_cholesky,
+    prior_mean,
     prior_cov,
     sample_weights,
     self_agreement,
@@ -121,9 +122,12 @@ def test_prior_sampler_matches_sigma():
     chol = prior_cholesky(cov)  # raises unless positive definite
     rng = random.Random(0)
     draws = [sample_weights(rng, chol) for _ in range(20000)]
+    mu = prior_mean()
+    assert any(mu) and all(abs(m) < 0.5 for m in mu)  # a shared taste, smaller than the spread
     for i in range(6):
+        assert abs(sum(w[i] for w in draws) / len(draws) - mu[i]) < 0.03
         for j in range(6):
-            emp = sum(w[i] * w[j] for w in draws) / len(draws)
+            emp = sum((w[i] - mu[i]) * (w[j] - mu[j]) for w in draws) / len(draws)
             assert abs(emp - cov[i][j]) < 0.05, (i, j, emp)
 
 
@@ -195,7 +199,7 @@ def test_card_holds_what_a_bayes_computation_needs(pop):
     assert card["context_sizes"] == [0, 12]
     world = card["world"]
     assert world["kind"] == "population" and world["attributes"] == list(ATTRIBUTES_6)
-    assert world["prior_mean"] == [0.0] * 6 and world["prior_cov"] == prior_cov()
+    assert world["prior_mean"] == prior_mean() and world["prior_cov"] == prior_cov()
     assert world["temperature"] == POPULATION_TEMPERATURE == card["builder_args"]["temperature"]
     assert set(world["personas"]) == set(PERSONAS)
     for name, weights in world["personas"].items():

@@ -45,7 +45,7 @@ Prompts are split by prompt (``test_fraction``), so train and test never share a
 ``world="population"`` (``--world population``) builds a different world on the same prompts
 and the same prompt split: six attributes (adds ``formal`` and ``example``, 64 responses per
 prompt), every train user a distinct person with signed weights from a correlated Gaussian
-prior, Bradley-Terry answers at temperature 1.2 (a user agrees with their own margin 86.8% of
+prior, Bradley-Terry answers at temperature 1.2 (a user agrees with their own margin 87.2% of
 the time), contexts of 0..12 answers, and held-out users plus four probe personas in
 ``test.jsonl``; see ``train.data.synthetic_population``. Options whose default is -1
 (``temperature``, ``pool_size``, ``min_context``, ``max_context``) take the world's default
@@ -78,7 +78,7 @@ class SyntheticConfig:
     unseen_users: int = arg(200, "continuous users in test_unseen.jsonl (0: no such file)")
     rows_per_unseen_user: int = arg(5, "test rows per unseen user, all sharing its context")
     types: tuple[str, ...] = arg(ATTRIBUTES, "attributes that get a discrete user type each (comma-separated)")
-    temperature: float = arg(-1.0, "Bradley-Terry sharpness (-1: the world's default). Types world: 4.0, where a discrete type is 99.9% consistent and an unseen user's label agrees with the sign of its margin 87% of the time (2.0: 75%). Population world: 1.2, where a user agrees with their own margin 86.8% of the time (Monte Carlo over prior users and random pairs; 0.87 at 1.22)")
+    temperature: float = arg(-1.0, "Bradley-Terry sharpness (-1: the world's default). Types world: 4.0, where a discrete type is 99.9% consistent and an unseen user's label agrees with the sign of its margin 87% of the time (2.0: 75%). Population world: 1.2, where a user agrees with their own margin 87.2% of the time (Monte Carlo over prior users and random pairs)")
     noise: float = arg(0.0, "probability of flipping each label after the Bradley-Terry draw")
     controversial_share: float = arg(0.7, "share of rows drawn from pairs the types disagree on")
     test_fraction: float = arg(0.15, "share of prompts held out for test and unseen users")

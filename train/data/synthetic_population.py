@@ -6,14 +6,14 @@ Selected with ``SyntheticConfig(world="population")`` (``--world population``); 
 - **Responses.** Each prompt has 64 responses, one per attribute vector in {-1, +1}^6 over
   ``ATTRIBUTES_6`` = concise, friendly, steps, cautious, formal, example (``render6``).
 - **Users.** A user is a weight vector w over the six attributes, drawn from the population
-  prior N(0, Sigma): unit variances and the correlations in ``CORRELATIONS`` (concise ~ example
+  prior N(mu, Sigma): a small shared taste ``SHARED_TASTE`` as mean, unit variances and the correlations in ``CORRELATIONS`` (concise ~ example
   -0.4: who wants it short rarely wants the worked example; friendly ~ formal -0.4; steps ~
   example +0.2; cautious ~ formal +0.2; eigenvalues 0.55..1.45, so Sigma is positive
   definite). Weights are signed: a user may prefer long, plain, unstructured answers.
 - **Answers.** Every answer, target rows and survey answers alike, is one Bradley-Terry draw on
   the user's own weights, P(a > b) = sigmoid(T * w . (attr_a - attr_b)), with no extra label
   noise. T = ``POPULATION_TEMPERATURE`` = 1.2 makes a user agree with the sign of their own
-  margin E[max(p, 1 - p)] = 0.868 of the time, over prior users and uniformly random pairs
+  margin E[max(p, 1 - p)] = 0.872 of the time, over prior users and uniformly random pairs
   (Monte Carlo, ``self_agreement``; 0.87 at T = 1.22). The card's ``world.self_agreement`` is
   the same expectation measured on the train rows actually drawn.
 - **Pairs.** Rows and survey pairs are uniform over ordered pairs of two different responses of
@@ -35,7 +35,7 @@ Selected with ``SyntheticConfig(world="population")`` (``--world population``); 
 - **Personas.** ``persona-concise``, ``-friendly``, ``-steps``, ``-cautious``: weight
   ``persona_scale`` (0.8) on their attribute and 0 elsewhere. At T = 1.2 a persona agrees with
   its own preference sigmoid(2 * 0.8 * 1.2) = 0.872 of the time on pairs that differ in its
-  attribute, like a population user (0.868); it is indifferent (a coin) on the others, so over
+  attribute, like a population user (0.872); it is indifferent (a coin) on the others, so over
   all random pairs it agrees 0.69 of the time.
 
 The card's ``world`` object holds everything a Bayes computation needs: the prior (mean and
@@ -56,9 +56,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORRELATIONS",
+    "SHARED_TASTE",
     "PERSONAS",
     "POPULATION_TEMPERATURE",
     "build_population",
+    "prior_mean",
     "controversial_pairs",
     "persona_weights",
     "prior_cholesky",
@@ -69,13 +71,19 @@ __all__ = [
 ]
 
 # Off-diagonal correlations of the population prior (unit variances elsewhere 0).
+# What most people share: a small mean preference for a worked example, numbered steps and a
+# caution, and against a stiff formal register. It gives the unpersonalised model (BTL)
+# something real to learn, as in any real population; every user still varies around it by
+# one standard deviation per attribute, so many prefer the opposite.
+SHARED_TASTE: dict[str, float] = {"example": 0.4, "steps": 0.3, "cautious": 0.2, "formal": -0.3}
+
 CORRELATIONS: dict[tuple[str, str], float] = {
     ("concise", "example"): -0.4,
     ("friendly", "formal"): -0.4,
     ("steps", "example"): 0.2,
     ("cautious", "formal"): 0.2,
 }
-# Bradley-Terry sharpness: mean self-agreement 0.868 over prior users and random pairs.
+# Bradley-Terry sharpness: mean self-agreement 0.872 over prior users and random pairs.
 POPULATION_TEMPERATURE = 1.2
 # The four probe personas (user_type), one per attribute of the four-attribute world.
 PERSONAS: tuple[str, ...] = tuple(f"persona-{a}" for a in ATTRIBUTES)
@@ -108,10 +116,16 @@ def prior_cholesky(cov: Sequence[Sequence[float]] | None = None) -> list[list[fl
     return low
 
 
+def prior_mean() -> list[float]:
+    """mu: the population prior's mean, in ``ATTRIBUTES_6`` order (``SHARED_TASTE``)."""
+    return [SHARED_TASTE.get(a, 0.0) for a in ATTRIBUTES_6]
+
+
 def sample_weights(rng: random.Random, chol: Sequence[Sequence[float]]) -> list[float]:
-    """One user's weights w = L z, z ~ N(0, I), rounded to 6 decimals (used as rounded)."""
+    """One user's weights w = mu + L z, z ~ N(0, I), rounded to 6 decimals (used as rounded)."""
     z = [rng.gauss(0.0, 1.0) for _ in chol]
-    return [round(sum(row[k] * z[k] for k in range(i + 1)), 6) for i, row in enumerate(chol)]
+    return [round(m + sum(row[k] * z[k] for k in range(i + 1)), 6)
+            for i, (m, row) in enumerate(zip(prior_mean(), chol))]
 
 
 def persona_weights(scale: float) -> dict[str, list[float]]:
@@ -276,7 +290,7 @@ def build_population(
     world_card = {
         "kind": "population",
         "attributes": list(ATTRIBUTES_6),
-        "prior_mean": [0.0] * len(ATTRIBUTES_6),
+        "prior_mean": prior_mean(),
         "prior_cov": prior_cov(),
         "temperature": cfg.temperature,
         "self_agreement": round(agreement, 4),
