@@ -23,7 +23,7 @@ EXAMPLE = ("Example: python -m train personalize --data datasets/population --ca
               help="A trained run to measure, under a name (repeat: spl=..., vpl=..., btl=..., oracle=...).")
 @click.option("--calibration", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A calibration.json of the SPL run (python -m train calibrate) to include.")
-@click.option("--points", default=100_000, show_default=True, type=click.IntRange(1000),
+@click.option("--points", default=40_000, show_default=True, type=click.IntRange(1000),
               help="Prior draws for the Monte Carlo Bayes ceiling.")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Output stem: writes OUT.json, OUT.md and OUT.png.")

@@ -48,7 +48,7 @@ def _by_user(users: Sequence[str]) -> dict[str, list[int]]:
     return out
 
 
-def bayes_curve(data: Any, ks: Sequence[int] = ALL_K, n_points: int = 100_000,
+def bayes_curve(data: Any, ks: Sequence[int] = ALL_K, n_points: int = 40_000,
                 seed: int = 0) -> dict[str, list[float]]:
     """The Bayes ceiling's accuracy per group at each k (held-out rows, random order)."""
     world = world_of(data.dataset.card)
@@ -114,7 +114,7 @@ def _at(values: list[float], ks: Sequence[int], want: Sequence[int]) -> list[flo
 
 
 def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, Any] | None = None,
-                n_points: int = 100_000, progress: bool = True) -> dict[str, Any]:
+                n_points: int = 40_000, progress: bool = True) -> dict[str, Any]:
     """Every curve and figure of the report (see the module docstring) as one JSON object."""
     from tqdm.auto import tqdm
 

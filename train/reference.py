@@ -60,7 +60,7 @@ def gaussian_points(mean: Sequence[float], cov: Sequence[Sequence[float]], n: in
 @torch.no_grad()
 def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
                   targets: Sequence[Tensor], temperature: float,
-                  chunk: int = 64) -> list[Tensor]:
+                  chunk: int = 16) -> list[Tensor]:
     """Posterior-predictive margins ``P(target's chosen wins | answers) - 1/2`` per user.
 
     Args:
@@ -69,6 +69,7 @@ def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
         answered: per user ``[k, A]``: ``attr(chosen) - attr(rejected)`` of each answer given.
         targets: per user ``[R, A]``: ``attr(chosen) - attr(rejected)`` of each held-out pair.
         temperature: T of the Bradley-Terry answer model.
+        chunk: users computed together (users with the same k and R share one batched product).
     Returns:
         per user ``[R]`` margins in ``[-1/2, 1/2]``: positive when the ceiling predicts the
         chosen side, 0 when it cannot tell (every pair before any answer, under a symmetric
@@ -78,17 +79,25 @@ def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
         raise ValueError(f"{len(answered)} users' answers but {len(targets)} users' targets.")
     points = points.double()
     log_prior = log_prior.double()
-    out: list[Tensor] = []
-    for start in range(0, len(answered), chunk):
-        for ans, tgt in zip(answered[start:start + chunk], targets[start:start + chunk]):
-            logits = temperature * points @ ans.double().T  # [S, k]
-            log_w = log_prior + F.logsigmoid(logits).sum(dim=1)  # [S]
-            weights = torch.softmax(log_w, dim=0)  # [S]
-            p_chosen = torch.sigmoid(temperature * points @ tgt.double().T)  # [S, R]
-            margin = weights @ p_chosen - 0.5  # [R]
+    out: list[Tensor | None] = [None] * len(answered)
+    shapes: dict[tuple[int, int], list[int]] = {}
+    for i, (ans, tgt) in enumerate(zip(answered, targets)):
+        shapes.setdefault((ans.shape[0], tgt.shape[0]), []).append(i)
+    for users in shapes.values():
+        for start in range(0, len(users), chunk):
+            group = users[start:start + chunk]
+            ans = torch.stack([answered[i] for i in group]).double()  # [U, k, A]
+            tgt = torch.stack([targets[i] for i in group]).double()  # [U, R, A]
+            logits = temperature * torch.einsum("sa,uka->usk", points, ans)  # [U, S, k]
+            log_w = log_prior + F.logsigmoid(logits).sum(dim=2)  # [U, S]
+            weights = torch.softmax(log_w, dim=1)  # [U, S]
+            p_chosen = torch.sigmoid(temperature * torch.einsum("sa,ura->usr", points, tgt))
+            margin = torch.einsum("us,usr->ur", weights, p_chosen) - 0.5  # [U, R]
             # below TIE the difference is rounding, not evidence: call it a tie
-            out.append(torch.where(margin.abs() < TIE, torch.zeros_like(margin), margin).float())
-    return out
+            margin = torch.where(margin.abs() < TIE, torch.zeros_like(margin), margin).float()
+            for row, i in enumerate(group):
+                out[i] = margin[row]
+    return out  # type: ignore[return-value]
 
 
 def user_pairs(split: Any, max_context: int | None = None) -> dict[str, tuple[Tensor, Tensor]]:
