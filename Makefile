@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: run test setup bench train-demo study active-sim clean chromium
+.PHONY: run test setup bench train-demo personalize study active-sim clean chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,19 +39,18 @@ bench: setup
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# The demo's checkpoints: synthetic data -> embed -> SPL, VPL, BTL (+ oracle for the report)
-# -> assets/. Every step is resumable; re-running skips what is finished.
-# The demo data is the synthetic set with contexts drawn from 2,000 survey pairs of any kind,
-# 1-8 answers that need not settle the type, and 40,000 rows: an encoder trained on the default
-# 16 survey pairs memorises them and barely reads the answers to other pairs, as the app's are
-# (docs/results/active.md). The study keeps the default data (datasets/synthetic).
-DEMO_DATA := datasets/synthetic-demo
-DEMO_DATA_ARGS := --pool-size 2000 --survey-pairs any --identifying-contexts false \
-  --min-context 1 --train-rows 40000
+# The demo's checkpoints: the population world (6,000 distinct users with signed, correlated
+# weights over six style attributes, docs/results/personalize.md) -> embed -> SPL, VPL, BTL
+# (+ oracle for the report) -> the confidence calibrators -> assets/. Every step is resumable;
+# re-running skips what is finished. SPL and VPL get the same fixes (several target pairs per
+# context, empty contexts) so the side-by-side stays fair; beta = 1 is the collapse setting.
+DEMO_DATA := datasets/population
+DEMO_DATA_ARGS := --world population
 DEMO_CACHE := cache
 DEMO_RUNS := runs/demo
 DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1 --guide-weight 1e-2
-DEMO_FIT := --epochs 6 --lr 1e-3 --eval-every 500 --batch-size 64
+DEMO_FIT := --epochs 3 --lr 1e-3 --eval-every 1000 --batch-size 64 --targets-per-context 8
+DEMO_PACK := --pairs 10 --prompts 6 --candidates 5
 
 train-demo: setup
 	test -f $(DEMO_DATA)/dataset.json || \
@@ -62,20 +61,38 @@ train-demo: setup
 	  $(PY) -m train fit --data $(DEMO_DATA) --cache $(DEMO_CACHE) --model $$kind \
 	    $(DEMO_MODEL) $(DEMO_FIT) --out $(DEMO_RUNS)/$$kind || exit 1; \
 	done
+	for kind in spl vpl; do \
+	  test -f $(DEMO_RUNS)/$$kind/calibration.json || \
+	  $(PY) -m train calibrate --run $(DEMO_RUNS)/$$kind --data $(DEMO_DATA) --cache $(DEMO_CACHE) || exit 1; \
+	done
 	rm -rf assets/runs && mkdir -p assets/runs/oracle
 	for kind in spl vpl btl; do \
 	  mkdir -p assets/runs/$$kind && \
 	  cp -r $(DEMO_RUNS)/$$kind/model.safetensors $(DEMO_RUNS)/$$kind/config.json \
 	    $(DEMO_RUNS)/$$kind/report.json $(DEMO_RUNS)/$$kind/history.json $(DEMO_RUNS)/$$kind/plots \
 	    assets/runs/$$kind/ && \
-	  (test ! -f $(DEMO_RUNS)/$$kind/latent_map.json || cp $(DEMO_RUNS)/$$kind/latent_map.json assets/runs/$$kind/); \
+	  (test ! -f $(DEMO_RUNS)/$$kind/latent_map.json || cp $(DEMO_RUNS)/$$kind/latent_map.json assets/runs/$$kind/) && \
+	  (test ! -f $(DEMO_RUNS)/$$kind/calibration.json || cp $(DEMO_RUNS)/$$kind/calibration.json assets/runs/$$kind/); \
 	done
 	cp -r $(DEMO_RUNS)/oracle/report.json $(DEMO_RUNS)/oracle/plots assets/runs/oracle/
-	$(PY) -m app.demo_pack --data $(DEMO_DATA) --out assets/
+	$(PY) -m app.demo_pack --data $(DEMO_DATA) --out assets/ $(DEMO_PACK)
 
-# Issue #6's simulated participants on the demo model (after train-demo) and on the same fit
-# at beta = 1e-3: active vs random order, into docs/results/ (active.md tabulates them all).
-SIM := $(PY) bench/active_simulation.py --seen-per-type 25 --unseen 100
+# Issue #14's report (after train-demo): few-shot curves of the demo models beside the Bayes
+# ceiling, the low-rank baseline and the oracle, the confidence's calibration, active order,
+# and the two scripted visitors of bench/persona_check.py -> docs/results/.
+personalize: setup
+	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
+	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
+	  --run oracle=$(DEMO_RUNS)/oracle --calibration $(DEMO_RUNS)/spl/calibration.json \
+	  --out docs/results/personalize
+	$(PY) bench/persona_check.py --out docs/results/persona_check.json
+
+# Issue #6's simulated participants on the previous demo (the four-type world, before the
+# population world of issue #14): active vs random order, into docs/results/. It needs that
+# world's runs (TYPES_DEMO_DATA below, fitted with the old flags into runs/demo-types/); the
+# population world's active order is measured by `make personalize` instead.
+TYPES_DEMO_DATA := datasets/synthetic-demo
+SIM := $(PY) bench/active_simulation.py --run runs/demo-types/spl --seen-per-type 25 --unseen 100
 active-sim: setup
 	$(SIM) --method bald --name active
 	$(SIM) --method lookahead --name active_lookahead
@@ -83,9 +100,9 @@ active-sim: setup
 	$(SIM) --method bald --pool-source rows --name active_rows
 	$(SIM) --method lookahead --pool-source rows --name active_rows_lookahead
 	test -f runs/demo-beta1e-3/spl/report.json || \
-	  $(PY) -m train fit --data $(DEMO_DATA) --cache $(DEMO_CACHE) --model spl \
-	    --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 $(DEMO_FIT) \
-	    --out runs/demo-beta1e-3/spl
+	  $(PY) -m train fit --data $(TYPES_DEMO_DATA) --cache $(DEMO_CACHE) --model spl \
+	    --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 \
+	    --epochs 6 --lr 1e-3 --eval-every 500 --batch-size 64 --out runs/demo-beta1e-3/spl
 	$(SIM) --run runs/demo-beta1e-3/spl --method bald --name active_b3
 	$(SIM) --run runs/demo-beta1e-3/spl --method lookahead --name active_b3_lookahead
 	$(SIM) --run runs/demo-beta1e-3/spl --method bald --pool-source rows --name active_b3_rows
