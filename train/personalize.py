@@ -179,7 +179,24 @@ def _plot(report: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100)
+    reliability = (report.get("confidence") or {}).get("reliability")
+    fig, axes = plt.subplots(1, 3 if reliability else 2, figsize=(15 if reliability else 10, 3.8),
+                             dpi=100)
+    if reliability:
+        ax = axes[2]
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+        ax.plot([b["confidence"] for b in reliability], [b["frequency"] for b in reliability],
+                marker="o", color="tab:red", label="SPL confidence")
+        for b in reliability:
+            ax.annotate(str(b["count"]), (b["confidence"], b["frequency"]), fontsize=6,
+                        textcoords="offset points", xytext=(3, -8))
+        ax.set_xlabel("stated confidence (bin mean)")
+        ax.set_ylabel("top pick was the user's best (share)")
+        ax.set_title(f"confidence reliability, held-out users (ECE {report['confidence_ece']:.3f})")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     for ax, (title, key) in zip(axes, [("held-out users, random order", "accuracy"),
                                        ("four personas, random order", "personas")]):
         for name, values in report.get(key, {}).items():

@@ -79,8 +79,8 @@ def test_population_fit_report_and_personalize(population, tmp_path: Path) -> No
     assert set(report["personas_k2"]) >= {"bayes", "spl"}
     assert 0 <= report["confidence_ece"] <= 1 and "labels_saved_active" in report
     bayes = report["accuracy"]["bayes"]
-    assert bayes[0] == pytest.approx(0.5)  # a symmetric prior cannot tell before any answer
-    assert bayes[-1] > 0.6  # twelve answers tell the ceiling a lot (attributes, not embeddings)
+    # twelve answers tell the ceiling a lot (it reads attributes, not embeddings)
+    assert bayes[-1] > 0.6 and bayes[-1] > bayes[0] + 0.05
     assert out.with_suffix(".png").stat().st_size > 1000
     assert "Bayes" in out.with_suffix(".md").read_text()
 
