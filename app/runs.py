@@ -10,6 +10,7 @@ that contains ``spl/``, ``vpl/`` and ``btl/`` (the default is ``assets/runs``).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "find_run_folders", "load_run", "model_card"]
+__all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "app_version", "find_run_folders", "load_run",
+           "model_card"]
 
 DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
 KNOWN = ("spl", "vpl", "ivpl", "btl")
@@ -51,9 +53,33 @@ class RunInfo:
         return bool(self.model.cfg.has_latent)
 
     @property
+    def version(self) -> str | None:
+        """The sha256 of the weights (``config.json``'s ``weights.sha256``), or None."""
+        weights = self.config.get("weights")
+        sha = weights.get("sha256") if isinstance(weights, dict) else None
+        return str(sha) if sha else None
+
+    @property
     def backbone(self) -> dict[str, Any]:
         backbone = self.config.get("backbone") or {}
         return backbone if isinstance(backbone, dict) else {"name": str(backbone)}
+
+
+@functools.lru_cache(maxsize=1)
+def app_version() -> str:
+    """The serving app's code version: ``SPL_APP_VERSION`` if set, else the git commit of this
+    checkout (a Space's repository is one), else "unknown". Read once per process."""
+    given = os.environ.get("SPL_APP_VERSION", "").strip()
+    if given:
+        return given[:128]
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return commit or "unknown"
 
 
 def find_run_folders(spec: str | None = None) -> list[Path]:
