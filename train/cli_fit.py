@@ -102,7 +102,8 @@ def evaluate(run_dir: Path, data_dir: Path, cache_dir: Path, device: str | None,
     try:
         run = load_run(run_dir, device=device)
         spec = run.backbone_spec
-        data = prepare_data(data_dir, cache_dir, spec.name, spec.quantize, device, spec.max_length)
+        data = prepare_data(data_dir, cache_dir, spec.name, spec.quantize, device, spec.max_length,
+                            spec.truncate)
         if data.embeddings.shape[1] != run.model.cfg.embed_dim:
             raise ValueError(
                 f"the run expects {run.model.cfg.embed_dim}-dim embeddings but the cache gives "
