@@ -148,6 +148,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _names(types: list[Any], most: int = 8) -> str:
+    """The user types, or the first ``most`` and how many more (a study has one per participant)."""
+    names = [str(t) for t in types]
+    if not names:
+        return "n/a"
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
 def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
     """A short Markdown description of a run and its training report."""
     cfg, report = run.model.cfg, run.report or {}
@@ -162,7 +171,7 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
              f"- backbone: `{run.backbone.get('name') or run.backbone.get('backbone', '?')}` "
              f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",
              f"- trained on: {dataset.get('name', 'unknown')} "
-             f"(user types: {', '.join(map(str, dataset.get('user_types') or [])) or 'n/a'})",
+             f"(user types: {_names(dataset.get('user_types') or [])})",
              f"- latent width: {cfg.z_dim}, hidden width: {cfg.hidden_dim}"]
     if not report:
         lines.append("- no training report (report.json) in this run folder")

@@ -36,13 +36,16 @@ def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def learned_nothing(train: tuple[float, int] | None, test: tuple[float, int] | None
+def learned_nothing(train: tuple[float, int] | None, test: tuple[float, int] | None,
+                    has_latent: bool = True, controversial_share: float | None = None
                     ) -> dict[str, Any] | None:
     """None when the model beats chance, else what was measured and what to try.
 
     ``train`` and ``test`` are (accuracy, pairs). A split counts as "within noise of 0.5" when
     the 95% Wilson interval of its accuracy holds 0.5, or when the accuracy is at or below it
-    (a model worse than a coin has learned nothing useful either).
+    (a model worse than a coin has learned nothing useful either). A model without a user
+    latent (BTL) on data where users disagree on most pairs (``controversial_share`` >= 0.5)
+    is expected to sit there, and the advice says so.
     """
     found: dict[str, Any] = {}
     for name, value in (("train", train), ("test", test)):
@@ -55,6 +58,14 @@ def learned_nothing(train: tuple[float, int] | None, test: tuple[float, int] | N
                            "interval_95": [round(low, 4), round(high, 4)]}
     if not found:
         return None
+    if not has_latent and controversial_share is not None and controversial_share >= 0.5:
+        why = (f"This model has no user latent, and users disagree on "
+               f"{controversial_share:.0%} of the held-out pairs: one reward for everyone "
+               "cannot beat chance there. That is the reference point, not a failure; read "
+               "SPL and VPL beside it.")
+        tries = ["compare SPL and VPL on the same split (python -m train fit --model spl)",
+                 "accuracy on the pairs users agree on is in report.json (accuracy_agreed)"]
+        return {"splits": found, "why": why, "try": tries}
     if "train" in found:
         why = ("The model did not even fit its training pairs, so the inputs or the optimiser "
                "are at fault before the data is.")
@@ -111,6 +122,10 @@ def evaluate_run(model: RewardModel, data: Any, backbone: Any = None,
     return fields, results
 
 
+def _share(flags: torch.Tensor) -> float | None:
+    return float(flags.float().mean()) if len(flags) else None
+
+
 def _train_accuracy(model: RewardModel, data: Any, targets: torch.Tensor | None) -> tuple[float | None, int]:
     """Accuracy on up to ``TRAIN_EVAL_ROWS`` training rows (a seeded subset), and how many."""
     split = data.splits.get("train")
@@ -133,8 +148,10 @@ def write_report(out: Path, model: RewardModel, data: Any, history: list[dict[st
         **fields,
         "accuracy_train": train_acc,
         "n_train_eval_pairs": n_train,
-        "learned_nothing": learned_nothing((train_acc, n_train),
-                                           (fields.get("accuracy"), fields.get("n_eval_pairs", 0))),
+        "learned_nothing": learned_nothing(
+            (train_acc, n_train), (fields.get("accuracy"), fields.get("n_eval_pairs", 0)),
+            has_latent=model.cfg.has_latent,
+            controversial_share=_share(data.splits["test"].controversial)),
         "backbone": data.backbone.get("name"),
         "dataset": data.dataset.card.get("name"),
         "train_seconds": round(train_seconds, 2),
@@ -170,7 +187,8 @@ def draw_plots(folder: Path, report: dict[str, Any], history: list[dict[str, Any
             pts = [p for p in lmap["points"] if p["user_type"] == t]
             ax.scatter([p["x"] for p in pts], [p["y"] for p in pts], s=10, alpha=0.7, label=t)
         ax.set_title(f"{kind}: user latents (PCA)")
-        ax.legend(fontsize=7, title="user type", title_fontsize=7)
+        if len(types) <= 12:  # a study's users are its participants: too many to name
+            ax.legend(fontsize=7, title="user type", title_fontsize=7)
         fig.tight_layout()
         fig.savefig(folder / "latent_map.png", metadata={"Software": None})
         plt.close(fig)

@@ -34,6 +34,13 @@ def test_which_splits_are_flagged(train, test, flagged) -> None:
         assert ("did not even fit" in warning["why"]) == ("train" in flagged)
 
 
+def test_a_latent_free_model_on_disagreeing_users_is_called_a_reference_point() -> None:
+    warning = learned_nothing((0.52, 960), (0.51, 160), has_latent=False, controversial_share=1.0)
+    assert "no user latent" in warning["why"] and "reference point" in warning["why"]
+    plain = learned_nothing((0.52, 960), (0.51, 160), has_latent=False, controversial_share=0.1)
+    assert "did not even fit" in plain["why"]
+
+
 def test_fit_warns_on_stdout_and_in_the_report(tmp_path: Path) -> None:
     """Hash-vector embeddings carry no signal about unseen prompts: held-out accuracy is chance."""
     data = make_dataset(tmp_path / "data", train_rows=64, test_rows=200)
