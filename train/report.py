@@ -69,8 +69,8 @@ def learned_nothing(train: tuple[float, int] | None, test: tuple[float, int] | N
     if "train" in found:
         why = ("The model did not even fit its training pairs, so the inputs or the optimiser "
                "are at fault before the data is.")
-        tries = ["a larger learning rate or more epochs (--lr 1e-3 --epochs 6; the paper's "
-                 "Llama settings are --preset paper)",
+        tries = ["a larger learning rate or more epochs (e.g. --lr 1e-3 --epochs 6; the defaults "
+                 "are the paper's, tuned for tens of thousands of rows)",
                  "check that chosen and rejected differ in what the backbone reads: long "
                  "prompts are cut in their middle so the response survives (README, 'Long "
                  "dialogues'); a response past 3/4 of --max-length is cut at its end",
