@@ -183,6 +183,9 @@ def import_(out: Path, seed: int, overwrite: bool, fmt: str, skip_bad: bool,
 
     started = time.perf_counter()
     try:
+        if fmt in ("auto", "study"):  # a folder the admin export wrote: its labels.jsonl only
+            paths = tuple(str(Path(p) / "labels.jsonl") if (Path(p) / "labels.jsonl").is_file()
+                          else p for p in paths)
         records = [record for path in paths for record in read_records(path)]
         if fmt == "auto":
             fmt = detect_format(records)

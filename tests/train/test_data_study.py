@@ -135,3 +135,15 @@ def test_cli_imports_the_csv_and_trl_exports_unchanged(tmp_path):
                                        "--format", "study", "--out", str(tmp_path / "trl")])
     assert result.exit_code == 0, result.output
     assert load_dataset(tmp_path / "trl").card["import_counts"]["participants"] == 4
+
+
+def test_a_folder_the_admin_export_wrote_imports_its_labels_only(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_jsonl(folder / "labels.jsonl", study_rows())
+    write_jsonl(folder / "rankings.jsonl", [{"prompt": "Hi", "candidates": ["a", "b"]}])
+    write_jsonl(folder / "trl.jsonl", [{"prompt": "Q", "chosen": "x", "rejected": "y",
+                                        "user_id": "PID0", "context": []}])
+    result = CliRunner().invoke(data, ["import", str(folder), "--out", str(tmp_path / "ds")])
+    assert result.exit_code == 0, result.output
+    assert load_dataset(tmp_path / "ds").card["import_counts"]["export_rows"] == 46
