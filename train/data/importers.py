@@ -12,7 +12,7 @@ Formats:
   whose final Assistant turn is empty on either side cannot be a preference: it is skipped and
   counted (``empty_final_turn``) without ``--skip-bad``.
 - ``study``: the app's own export (``python -m app.admin export``, JSONL or CSV, or the TRL
-  rows), read unchanged; see ``build_study``. ``detect_format`` recognises it.
+  rows), read unchanged by ``train.data.study_import``. ``detect_format`` recognises it.
 
 What the importer does with them: train/test is split by prompt (``test_fraction``). Each
 user's survey pool is up to 16 of that user's own train pairs (shown in random a/b order),
@@ -39,8 +39,8 @@ from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.schema import BuiltDataset, DatasetError, arg
 
 __all__ = [
-    "FORMATS", "EmptyFinalTurn", "ImportConfig", "ImportResult", "build_import", "build_study",
-    "detect_format", "hh_to_row", "parse_rows", "parse_study", "read_records", "split_dialogue",
+    "FORMATS", "EmptyFinalTurn", "ImportConfig", "ImportResult", "build_import", "detect_format",
+    "hh_to_row", "parse_rows", "read_records", "split_dialogue",
 ]
 
 Format = Literal["jsonl", "hh-relabeled", "study"]
