@@ -23,7 +23,7 @@ __all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "app_version", "find_run_folde
 
 DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
 KNOWN = ("spl", "vpl", "ivpl", "btl")
-REPORT_METRICS = ("accuracy", "accuracy_controversial", "accuracy_unseen", "active_units",
+REPORT_METRICS = ("accuracy", "accuracy_train", "accuracy_controversial", "accuracy_unseen", "active_units",
                   "active_units_share", "latent_dim", "kl", "swap_flip_rate", "n_eval_pairs",
                   "train_seconds", "seed")
 
@@ -190,4 +190,10 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
         lines.append(f"| latent collapsed | {collapsed} |")
     if oracle and oracle.get("accuracy") is not None:
         lines.append(f"| oracle accuracy (upper bound) | {_fmt(oracle['accuracy'])} |")
+    warning = report.get("learned_nothing")
+    if isinstance(warning, dict):
+        splits = ", ".join(f"{name} {_fmt(v.get('accuracy'))} on {v.get('pairs')} pairs"
+                           for name, v in (warning.get("splits") or {}).items())
+        lines += ["", f"**Learned nothing measurable** ({splits}: within noise of 0.5). "
+                  f"{warning.get('why', '')}"]
     return "\n".join(lines)

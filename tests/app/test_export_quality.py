@@ -127,3 +127,16 @@ def test_admin_cli_stats_and_rankings(store: Store, tmp_path) -> None:
     assert sid not in result.output  # the secret session id never leaves the database
     result = runner.invoke(cli, ["export", "--db", str(store.path), "--format", "rankings"])
     assert result.exit_code == 0 and json.loads(result.output)["prompt"] == "Hi"
+
+
+def test_the_models_tab_says_when_a_run_learned_nothing(service: Service) -> None:
+    from dataclasses import replace
+
+    from app.runs import model_card
+
+    run = service.runs["spl"]
+    assert "Learned nothing" not in model_card(run)
+    warning = {"splits": {"test": {"accuracy": 0.51, "pairs": 160, "interval_95": [0.43, 0.59]}},
+               "why": "It did not fit.", "try": ["more epochs"]}
+    card = model_card(replace(run, report={**run.report, "learned_nothing": warning}))
+    assert "**Learned nothing measurable** (test 0.510 on 160 pairs" in card
