@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: run test setup bench train-demo personalize study active-sim clean chromium
+.PHONY: run test setup bench train-demo train-study personalize study active-sim clean chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -124,3 +124,26 @@ study: setup
 	  cp -r $(STUDY_RUNS)/$$name/study.md $(STUDY_RUNS)/$$name/study.json $(STUDY_RUNS)/$$name/plots \
 	    docs/results/study/$$name/; \
 	done
+
+# A study's labels -> SPL, VPL and BTL trained on them (README: "Run a study, then train on it").
+# EXPORT: the app's label export (labels.jsonl / labels.csv / trl.jsonl); without it the labels
+# are exported first from DB (default: SPL_DB, /data/spl.db or data/spl.db, like the app).
+# Each participant becomes a user whose own answers are their context; a share of each one's
+# answers is held out. Serve the result with: SPL_RUNS=$(STUDY_OUT) make run
+STUDY_OUT ?= runs/my-study
+STUDY_IMPORT ?= --test-fraction 0.2 --min-context 1 --max-context 8
+STUDY_MODEL ?= --latent-dim 8 --hidden-dim 64 --beta 1e-3 --guide-weight 1e-2
+STUDY_FIT ?= --epochs 20 --lr 1e-3 --batch-size 32 --eval-every 50
+train-study: setup
+	@if [ -z "$(EXPORT)" ]; then \
+	  mkdir -p $(STUDY_OUT) && \
+	  $(PY) -m app.admin export $(if $(DB),--db $(DB)) --format jsonl --out $(STUDY_OUT)/labels.jsonl || exit 1; \
+	fi
+	$(PY) -m train data import $(or $(EXPORT),$(STUDY_OUT)/labels.jsonl) --format study \
+	  $(STUDY_IMPORT) --out $(STUDY_OUT)/data --overwrite
+	$(PY) -m train embed --data $(STUDY_OUT)/data --cache $(DEMO_CACHE)
+	for kind in spl vpl btl; do \
+	  $(PY) -m train fit --data $(STUDY_OUT)/data --cache $(DEMO_CACHE) --model $$kind \
+	    $(STUDY_MODEL) $(STUDY_FIT) --out $(STUDY_OUT)/$$kind --overwrite --quiet || exit 1; \
+	done
+	@echo "Trained $(STUDY_OUT)/{spl,vpl,btl}. Serve them: SPL_RUNS=$(STUDY_OUT) make run"

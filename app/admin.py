@@ -3,7 +3,8 @@ credential here; the web UI's equivalents need ``SPL_ADMIN_TOKEN``).
 
 Verbs: ``backup`` (a consistent snapshot through SQLite's online backup API, safe while the
 server writes), ``restore`` (refuses to replace a database without ``--force``), ``export``
-(jsonl | csv | trl), ``stats`` (counts and attention checks, JSON) and ``delete`` (remove one
+(jsonl | csv | trl | rankings), ``stats`` (counts, attention checks and each session's
+quality flags, JSON) and ``delete`` (remove one
 participant and everything stored for them). ``--db`` defaults to ``SPL_DB`` (or
 ``/data/spl.db`` on a ``/data`` volume, else ``data/spl.db``), like the app.
 """
@@ -146,23 +147,60 @@ def restore(backup_path: Path, db_path: Path | None, force: bool) -> None:
     click.echo(f"Restored {backup_path} into {dest}")
 
 
+_QUALITY_OPTIONS = (
+    click.option("--fast-seconds", type=float, default=None,
+                 help="Flag sessions whose median time per answer is below this. "
+                 "[default: SPL_FAST_SECONDS or 2]"),
+    click.option("--min-answers", type=int, default=None,
+                 help="Flag sessions with fewer real answers (A, B, tie). "
+                 "[default: SPL_MIN_ANSWERS or 0]"),
+)
+
+
+def _quality(fast_seconds: float | None, min_answers: int | None) -> dict[str, float | int]:
+    from app.settings import Settings
+
+    try:
+        quality = Settings.from_env().quality
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    if fast_seconds is not None:
+        quality["fast_seconds"] = fast_seconds
+    if min_answers is not None:
+        quality["min_answers"] = min_answers
+    return quality
+
+
+def _with_quality(command):  # type: ignore[no-untyped-def]
+    for option in reversed(_QUALITY_OPTIONS):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @_DB_OPTION
-@click.option("--format", "kind", type=click.Choice(["jsonl", "csv", "trl"]), default="jsonl",
-              show_default=True, help="labels as JSON Lines, as CSV, or TRL preference rows.")
+@click.option("--format", "kind", type=click.Choice(["jsonl", "csv", "trl", "rankings"]),
+              default="jsonl", show_default=True,
+              help="labels as JSON Lines, as CSV, TRL preference rows, or the Rank tab's "
+              "rankings as JSON Lines.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. [default: standard output]")
-def export(db_path: Path | None, kind: str, out: Path | None) -> None:
-    """Export the live labels (undone answers stay in the database only).
+@_with_quality
+def export(db_path: Path | None, kind: str, out: Path | None, fast_seconds: float | None,
+           min_answers: int | None) -> None:
+    """Export the live labels (undone answers stay in the database only). Label rows carry
+    consent, finish and completion code, model and app versions and session quality flags;
+    `python -m train data import` reads them unchanged.
 
     \b
     Example:
       python -m app.admin export --db data/spl.db --format csv --out labels.csv
     """
-    from app.export import export_csv, export_jsonl, export_trl_jsonl
+    from app.export import export_text
 
+    quality = _quality(fast_seconds, min_answers) if kind in ("jsonl", "csv") else {}
     with _open(db_path) as store:
-        text = {"jsonl": export_jsonl, "csv": export_csv, "trl": export_trl_jsonl}[kind](store)
+        text = export_text(store, kind, **quality)  # type: ignore[arg-type]
     if out is None:
         click.echo(text, nl=False)
         return
@@ -172,18 +210,33 @@ def export(db_path: Path | None, kind: str, out: Path | None) -> None:
 
 @cli.command()
 @_DB_OPTION
-def stats(db_path: Path | None) -> None:
-    """Counts per participant and attention-check agreement, as JSON.
+@_with_quality
+def stats(db_path: Path | None, fast_seconds: float | None, min_answers: int | None) -> None:
+    """Counts per participant, attention-check agreement (a tie is not agreement) and each
+    session's answers, ties, skips, median seconds and quality flags, as JSON.
 
     \b
     Example:
       python -m app.admin stats --db data/spl.db
     """
+    from app.export import session_quality
+
+    quality = _quality(fast_seconds, min_answers)
     with _open(db_path) as store:
         report = store.attention_agreement()
+        sessions = session_quality(store, **quality)  # type: ignore[arg-type]
+        flagged: dict[str, int] = {}
+        for session in sessions:
+            for flag in session["flags"]:
+                flagged[flag] = flagged.get(flag, 0) + 1
         out = {"participants": [asdict(c) for c in store.counts_per_participant()],
                "attention": {"overall_agreement": report.overall,
                              "n_judged_sessions": report.n_judged},
+               "answers": {"ab": sum(x["n_answers"] for x in sessions),
+                           "ties": sum(x["n_ties"] for x in sessions),
+                           "skips": sum(x["n_skips"] for x in sessions),
+                           "attention_repeats": sum(x["n_attention_repeats"] for x in sessions)},
+               "flagged_sessions": flagged, "thresholds": quality, "sessions": sessions,
                "integrity_ok": store.integrity_check()}
     click.echo(json.dumps(out, indent=1))
 

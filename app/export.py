@@ -5,6 +5,21 @@ in a stable order: by session start, then position in the session. JSONL and CSV
 and skips; TRL rows keep only A/B answers. Sessions appear under a pseudonymous `session`
 key (a hash of the session id), never the session id itself, which is a bearer token.
 
+What a study owner needs to defend the data rides on every label row: the participant's
+consent time (`consented_at`), the session's start, finish time and completion code, which
+model chose an active query (`model_version`: sha256 of the SPL weights; None for the fixed
+order) and which app served it (`app_version`), and the session's quality flags
+(`session_flags`, see `session_quality`). The Rank tab's rankings are a separate export
+(`rankings.jsonl`, `rankings_rows`). `python -m train data import` reads `labels.jsonl`,
+`labels.csv` and `trl.jsonl` unchanged.
+
+Quality flags of a session (`session_quality`; thresholds from `Settings`):
+    `no_answers`: finished without a single label; `all_skips`: every answer a skip;
+    `too_fast`: the median time per answer is under `fast_seconds` (SPL_FAST_SECONDS, 2 s);
+    `failed_attention`: an attention check failed (a tie on either showing fails it: a tie
+    is not agreement); `too_few_answers`: fewer real answers (A, B, tie; attention repeats
+    and skips not counted) than `min_answers` (SPL_MIN_ANSWERS).
+
 Column contract of a TRL row (positional convention: `chosen` is the preferred text):
     prompt, chosen, rejected, user_id (the participant id), context (the same participant's
     OTHER A/B pairs as a list of {prompt, chosen, rejected}). Attention-check repeats
@@ -33,20 +48,26 @@ import io
 import json
 import os
 import secrets
+import statistics
 from pathlib import Path
 from typing import Any, Literal
 
 from app.store import REPEAT_SUFFIX, LabelRecord, SessionRecord, Store
 
-__all__ = ["COLUMNS", "ExportKind", "check_admin_token", "export_csv", "export_jsonl",
-           "export_trl_jsonl", "label_rows", "trl_rows", "write_export"]
+__all__ = ["COLUMNS", "FAST_SECONDS", "QUALITY_FLAGS", "ExportKind", "check_admin_token",
+           "export_csv", "export_jsonl", "export_rankings_jsonl", "export_text", "export_trl_jsonl",
+           "label_rows", "rankings_rows", "session_quality", "trl_rows", "write_export"]
 
-ExportKind = Literal["jsonl", "csv", "trl"]
+ExportKind = Literal["jsonl", "csv", "trl", "rankings"]
 COLUMNS: tuple[str, ...] = (
     "participant_id", "study_id", "session", "external_session_id", "mode", "pair_id",
     "position", "prompt", "response_a", "response_b", "shown_order", "choice", "chosen",
-    "rejected", "seconds", "created_at", "query_order")
-_FILENAMES: dict[str, str] = {"jsonl": "labels.jsonl", "csv": "labels.csv", "trl": "trl.jsonl"}
+    "rejected", "seconds", "created_at", "query_order", "model_version", "app_version",
+    "consented_at", "session_started_at", "finished_at", "completion_code", "session_flags")
+QUALITY_FLAGS = ("no_answers", "all_skips", "too_fast", "failed_attention", "too_few_answers")
+FAST_SECONDS = 2.0  # a median answer faster than this cannot have read two responses
+_FILENAMES: dict[str, str] = {"jsonl": "labels.jsonl", "csv": "labels.csv", "trl": "trl.jsonl",
+                              "rankings": "rankings.jsonl"}
 
 
 def _session_key(session_id: str) -> str:
@@ -54,7 +75,51 @@ def _session_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:16]
 
 
-def _row(session: SessionRecord, label: LabelRecord) -> dict[str, Any]:
+def session_quality(store: Store, *, fast_seconds: float = FAST_SECONDS,
+                    min_answers: int = 0) -> list[dict[str, Any]]:
+    """One summary per session, by session start: `session` (pseudonym), `participant_id`,
+    `status`, `consented_at`, `started_at`, `finished_at`, `completion_code`, the counts
+    `n_answers` (A/B), `n_ties`, `n_skips`, `n_attention_repeats`, `median_seconds`,
+    `attention` (True passed, False failed, None not judged) and `flags` (a list drawn from
+    `QUALITY_FLAGS`, see the module docstring). Skips and ties are never counted as answers."""
+    labels: dict[str, list[LabelRecord]] = {}
+    for session, label in store.all_labels(live_only=True):
+        labels.setdefault(session.session_id, []).append(label)
+    attention = store.attention_agreement().per_session
+    out = []
+    for row in store.sessions_overview():
+        sid = row["session_id"]
+        mine = labels.get(sid, [])
+        real = [x for x in mine if not x.pair_id.endswith(REPEAT_SUFFIX)]
+        n_ab = sum(x.choice in ("A", "B") for x in real)
+        n_tie = sum(x.choice == "tie" for x in real)
+        n_skip = sum(x.choice == "skip" for x in mine)
+        times = [x.seconds for x in mine if x.seconds is not None]
+        median = statistics.median(times) if times else None
+        flags = []
+        if not mine and row["status"] == "finished":
+            flags.append("no_answers")
+        if mine and n_skip == len(mine):
+            flags.append("all_skips")
+        if median is not None and median < fast_seconds:
+            flags.append("too_fast")
+        if attention.get(sid) is False:
+            flags.append("failed_attention")
+        if min_answers > 0 and n_ab + n_tie < min_answers:
+            flags.append("too_few_answers")
+        out.append({"session": _session_key(sid), "participant_id": row["participant_id"],
+                    "study_id": row["study_id"], "mode": row["mode"], "status": row["status"],
+                    "consented_at": row["consented_at"], "started_at": row["created_at"],
+                    "finished_at": row["finished_at"],
+                    "completion_code": row["completion_code"], "n_answers": n_ab,
+                    "n_ties": n_tie, "n_skips": n_skip,
+                    "n_attention_repeats": len(mine) - len(real),
+                    "median_seconds": None if median is None else round(median, 3),
+                    "attention": attention.get(sid), "flags": flags})
+    return out
+
+
+def _row(session: SessionRecord, label: LabelRecord, quality: dict[str, Any]) -> dict[str, Any]:
     return {"participant_id": session.participant_id, "study_id": session.study_id,
             "session": _session_key(session.session_id),
             "external_session_id": session.external_session_id, "mode": session.mode,
@@ -62,21 +127,45 @@ def _row(session: SessionRecord, label: LabelRecord) -> dict[str, Any]:
             "response_a": label.response_a, "response_b": label.response_b,
             "shown_order": label.shown_order, "choice": label.choice, "chosen": label.chosen,
             "rejected": label.rejected, "seconds": label.seconds,
-            "created_at": label.created_at, "query_order": label.query_order}
+            "created_at": label.created_at, "query_order": label.query_order,
+            "model_version": label.model_version, "app_version": label.app_version,
+            "consented_at": quality.get("consented_at"),
+            "session_started_at": session.created_at, "finished_at": session.finished_at,
+            "completion_code": session.completion_code,
+            "session_flags": list(quality.get("flags", []))}
 
 
-def label_rows(store: Store) -> list[dict[str, Any]]:
+def label_rows(store: Store, *, fast_seconds: float = FAST_SECONDS,
+               min_answers: int = 0) -> list[dict[str, Any]]:
     """One dict per live label, keys in `COLUMNS` order (`chosen`/`rejected` are None for a
-    tie or a skip)."""
-    return [_row(session, label) for session, label in store.all_labels(live_only=True)]
+    tie or a skip; `session_flags` is a list of `QUALITY_FLAGS`)."""
+    quality = {q["session"]: q for q in session_quality(store, fast_seconds=fast_seconds,
+                                                         min_answers=min_answers)}
+    return [_row(session, label, quality.get(_session_key(session.session_id), {}))
+            for session, label in store.all_labels(live_only=True)]
 
 
-def export_jsonl(store: Store) -> str:
+def export_jsonl(store: Store, **quality: Any) -> str:
     """All live labels as JSON Lines (UTF-8 text, not ASCII-escaped)."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in label_rows(store))
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n"
+                   for row in label_rows(store, **quality))
 
 
-def export_csv(store: Store) -> str:
+def rankings_rows(store: Store) -> list[dict[str, Any]]:
+    """The Rank tab's rankings: `participant_id`, `study_id`, `session` (pseudonym), `prompt`,
+    `candidates`, `results` (per model, `[{response, score}]` best first), `created_at`."""
+    return [{"participant_id": r["participant_id"], "study_id": r["study_id"],
+             "session": _session_key(r["session_id"]), "prompt": r["prompt"],
+             "candidates": r["candidates"], "results": r["results"],
+             "created_at": r["created_at"]} for r in store.all_rankings()]
+
+
+def export_rankings_jsonl(store: Store) -> str:
+    """`rankings_rows` as JSON Lines."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rankings_rows(store))
+
+
+def export_csv(store: Store, **quality: Any) -> str:
     """All live labels as CSV with a header row. Fields with commas, quotes or newlines are
     quoted by the csv module, so any text round-trips through `csv.DictReader` (read it with
     `newline=""`). Empty cells stand for None. Cells are NOT defused against spreadsheet
@@ -84,7 +173,8 @@ def export_csv(store: Store) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
-    writer.writerows(label_rows(store))
+    writer.writerows({**row, "session_flags": ";".join(row["session_flags"])}
+                     for row in label_rows(store, **quality))
     return buffer.getvalue()
 
 
@@ -110,13 +200,26 @@ def export_trl_jsonl(store: Store) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in trl_rows(store))
 
 
-def write_export(store: Store, kind: ExportKind, directory: str | os.PathLike[str]) -> Path:
-    """Write one export into `directory` (labels.jsonl, labels.csv or trl.jsonl) through a
-    temporary file and a rename, and return its path, e.g. for a Gradio download button.
-    The CSV file starts with a UTF-8 BOM so spreadsheet programs read emoji and RTL text."""
+def export_text(store: Store, kind: ExportKind, **quality: Any) -> str:
+    """One export as text: `jsonl`, `csv` (label rows; `quality`: `fast_seconds`,
+    `min_answers` for the flags), `trl` or `rankings`."""
     if kind not in _FILENAMES:
-        raise ValueError(f"The export kind must be one of jsonl, csv, trl; got {kind!r}.")
-    text = {"jsonl": export_jsonl, "csv": export_csv, "trl": export_trl_jsonl}[kind](store)
+        raise ValueError(f"The export kind must be one of jsonl, csv, trl, rankings; got "
+                         f"{kind!r}.")
+    if kind == "jsonl":
+        return export_jsonl(store, **quality)
+    if kind == "csv":
+        return export_csv(store, **quality)
+    return export_trl_jsonl(store) if kind == "trl" else export_rankings_jsonl(store)
+
+
+def write_export(store: Store, kind: ExportKind, directory: str | os.PathLike[str],
+                 **quality: Any) -> Path:
+    """Write one export into `directory` (labels.jsonl, labels.csv, trl.jsonl or
+    rankings.jsonl) through a temporary file and a rename, and return its path, e.g. for a
+    Gradio download button. The CSV file starts with a UTF-8 BOM so spreadsheet programs read
+    emoji and RTL text."""
+    text = export_text(store, kind, **quality)
     dest = Path(directory) / _FILENAMES[kind]
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")

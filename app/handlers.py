@@ -37,7 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from app.export import check_admin_token, write_export
+from app.export import check_admin_token, session_quality, write_export
+from app.runs import app_version
 from app.service import REPEAT_SUFFIX, STOP_AT, Service
 from app.settings import Settings
 from app.store import CHOICES, LabelRecord, Mode, ResumeState, Store
@@ -196,10 +197,13 @@ def label(store: Store, service: Service, session_id: str, pair_id: str, choice:
     elif isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
             or not math.isfinite(seconds) or seconds < 0:
         raise HandlerError("The time to label must be a non-negative number of seconds.")
+    chooser = service.runs.get("spl") if query_order == "active" else None
     store.add_label(session_id, pair_id, prompt=current["prompt"], response_a=current["a"],
                     response_b=current["b"], choice=choice,  # type: ignore[arg-type]
                     shown_order=shown_order(session_id, pair_id),  # type: ignore[arg-type]
-                    seconds=min(float(seconds), _MAX_SECONDS), query_order=query_order)
+                    seconds=min(float(seconds), _MAX_SECONDS), query_order=query_order,
+                    model_version=chooser.version if chooser else None,
+                    app_version=app_version())
     return summary(store, service, session_id, samples)
 
 
@@ -245,8 +249,10 @@ def rank(store: Store, service: Service, session_id: str, prompt: str,
 
 
 def finish(store: Store, settings: Settings, session_id: str) -> dict[str, Any]:
-    """Close the session: ``{code, redirect_url}`` (the URL only when the study sets one)."""
-    code = store.finish_session(_check_session_id(session_id), settings.completion_code)
+    """Close the session: ``{code, redirect_url}`` (the URL only when the study sets one).
+    Refused (``NotEnoughAnswers``) below ``settings.min_answers`` real answers."""
+    code = store.finish_session(_check_session_id(session_id), settings.completion_code,
+                                min_answers=settings.min_answers)
     url = settings.completion_url.replace("{code}", code) if settings.completion_url else None
     return {"code": code, "redirect_url": url}
 
@@ -262,19 +268,23 @@ def _require_admin(settings: Settings, token: object) -> None:
 
 def admin_export(store: Store, settings: Settings, token: str,
                  directory: str | Path) -> list[Path]:
-    """Write labels.jsonl, labels.csv and trl.jsonl into ``directory``; returns the paths."""
+    """Write labels.jsonl, labels.csv, trl.jsonl and rankings.jsonl into ``directory``;
+    returns the paths."""
     _require_admin(settings, token)
-    paths = [write_export(store, kind, directory) for kind in ("jsonl", "csv", "trl")]
+    paths = [write_export(store, kind, directory, **(settings.quality if kind in ("jsonl", "csv")
+                                                     else {}))
+             for kind in ("jsonl", "csv", "trl", "rankings")]
     store.log_event("export", {"files": [p.name for p in paths]})
     return paths
 
 
 def admin_stats(store: Store, settings: Settings, token: str) -> dict[str, Any]:
-    """Counts per participant and attention-check agreement."""
+    """Counts per participant, attention-check agreement, and per-session quality."""
     _require_admin(settings, token)
     report = store.attention_agreement()
     return {
         "participants": [asdict(c) for c in store.counts_per_participant()],
+        "sessions": session_quality(store, **settings.quality),
         "attention": {"overall_agreement": report.overall, "n_judged_sessions": report.n_judged,
                       "checks": [{"participant_id": c.participant_id, "pair_id": c.pair_id,
                                   "first": c.first, "second": c.second, "agree": c.agree}

@@ -11,9 +11,9 @@ from typing import Literal, get_args
 
 __all__ = [
     "CHOICES", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport", "Choice", "DuplicateLabel",
-    "InvalidChoice", "InvalidInput", "LabelRecord", "Mode", "ParticipantCount", "ResumeState",
-    "SchemaTooNew", "SessionFinished", "SessionRecord", "ShownOrder", "StoreError",
-    "UnknownSession",
+    "InvalidChoice", "InvalidInput", "LabelRecord", "Mode", "NotEnoughAnswers",
+    "ParticipantCount", "ResumeState", "SchemaTooNew", "SessionFinished", "SessionRecord",
+    "ShownOrder", "StoreError", "UnknownSession",
 ]
 
 Choice = Literal["A", "B", "tie", "skip"]
@@ -49,6 +49,10 @@ class SessionFinished(StoreError):
 
 class SchemaTooNew(StoreError):
     """The database was written by a newer version of the app."""
+
+
+class NotEnoughAnswers(StoreError):
+    """The session has fewer real answers than the study requires for a completion code."""
 
 
 
@@ -90,6 +94,10 @@ class LabelRecord:
     created_at: str
     undone_at: str | None
     query_order: Mode | None = None  # how the pair was chosen; None before schema version 2
+    # sha256 of the SPL weights that chose an active query (None for the fixed order), and the
+    # app's code version that served the pair; None before schema version 3
+    model_version: str | None = None
+    app_version: str | None = None
 
     @property
     def live(self) -> bool:
@@ -127,12 +135,19 @@ class ParticipantCount:
     study_id: str | None
     n_sessions: int
     n_finished: int
-    n_labels: int  # live labels, attention repeats included
+    n_labels: int  # live labels, attention repeats and skips included
+    n_answers: int = 0  # live A/B answers to pairs other than attention repeats
+    n_ties: int = 0
+    n_skips: int = 0
 
 
 @dataclass(frozen=True)
 class AttentionCheck:
-    """A pair shown twice in a session; `agree` is None when either answer is a skip."""
+    """A pair shown twice in a session; `agree` is None when either answer is a skip.
+
+    The rule: the check passes when both showings prefer the same TEXT (sides are randomised
+    per showing). A tie on either showing fails it: a tie is not agreement, or a participant
+    could pass every check by always answering tie."""
 
     session_id: str
     participant_id: str

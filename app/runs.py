@@ -10,6 +10,7 @@ that contains ``spl/``, ``vpl/`` and ``btl/`` (the default is ``assets/runs``).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "find_run_folders", "load_run", "model_card"]
+__all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "app_version", "find_run_folders", "load_run",
+           "model_card"]
 
 DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
 KNOWN = ("spl", "vpl", "ivpl", "btl")
-REPORT_METRICS = ("accuracy", "accuracy_controversial", "accuracy_unseen", "kl", "swap_flip_rate",
-                  "n_eval_pairs", "train_seconds", "seed")
+REPORT_METRICS = ("accuracy", "accuracy_train", "accuracy_controversial", "accuracy_unseen", "kl",
+                  "swap_flip_rate", "n_eval_pairs", "train_seconds", "seed")
 """The report keys the model card lists as they are; latent models add ``_latent_rows``."""
 
 
@@ -52,9 +54,33 @@ class RunInfo:
         return bool(self.model.cfg.has_latent)
 
     @property
+    def version(self) -> str | None:
+        """The sha256 of the weights (``config.json``'s ``weights.sha256``), or None."""
+        weights = self.config.get("weights")
+        sha = weights.get("sha256") if isinstance(weights, dict) else None
+        return str(sha) if sha else None
+
+    @property
     def backbone(self) -> dict[str, Any]:
         backbone = self.config.get("backbone") or {}
         return backbone if isinstance(backbone, dict) else {"name": str(backbone)}
+
+
+@functools.lru_cache(maxsize=1)
+def app_version() -> str:
+    """The serving app's code version: ``SPL_APP_VERSION`` if set, else the git commit of this
+    checkout (a Space's repository is one), else "unknown". Read once per process."""
+    given = os.environ.get("SPL_APP_VERSION", "").strip()
+    if given:
+        return given[:128]
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return commit or "unknown"
 
 
 def find_run_folders(spec: str | None = None) -> list[Path]:
@@ -137,6 +163,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _names(types: list[Any], most: int = 8) -> str:
+    """The user types, or the first ``most`` and how many more (a study has one per participant)."""
+    names = [str(t) for t in types]
+    if not names:
+        return "n/a"
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
 def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
     """A short Markdown description of a run and its training report."""
     cfg, report = run.model.cfg, run.report or {}
@@ -151,7 +186,7 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
              f"- backbone: `{run.backbone.get('name') or run.backbone.get('backbone', '?')}` "
              f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",
              f"- trained on: {dataset.get('name', 'unknown')} "
-             f"(user types: {', '.join(map(str, dataset.get('user_types') or [])) or 'n/a'})",
+             f"(user types: {_names(dataset.get('user_types') or [])})",
              f"- latent width: {cfg.z_dim}, hidden width: {cfg.hidden_dim}"]
     if not report:
         lines.append("- no training report (report.json) in this run folder")
@@ -166,6 +201,12 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
         lines.extend(_latent_rows(report, cfg.z_dim))
     if oracle and oracle.get("accuracy") is not None:
         lines.append(f"| oracle accuracy (upper bound) | {_fmt(oracle['accuracy'])} |")
+    warning = report.get("learned_nothing")
+    if isinstance(warning, dict):
+        splits = ", ".join(f"{name} {_fmt(v.get('accuracy'))} on {v.get('pairs')} pairs"
+                           for name, v in (warning.get("splits") or {}).items())
+        lines += ["", f"**Learned nothing measurable** ({splits}: within noise of 0.5). "
+                  f"{warning.get('why', '')}"]
     return "\n".join(lines)
 
 

@@ -61,6 +61,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         """ALTER TABLE labels ADD COLUMN query_order TEXT
             CHECK (query_order IS NULL OR query_order IN ('active', 'fixed'))""",
     )),
+    # which model chose an active query (sha256 of the SPL weights) and which app served the
+    # pair (its code version); NULL for labels written before this migration
+    Migration(3, "labels.model_version, labels.app_version", (
+        "ALTER TABLE labels ADD COLUMN model_version TEXT",
+        "ALTER TABLE labels ADD COLUMN app_version TEXT",
+    )),
 )
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""

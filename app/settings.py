@@ -16,6 +16,11 @@ variable                  meaning
 ``SPL_QUERY_ORDER``       ``active`` (default): the model picks each next pair (BALD, see
                           ``spl_model.active``); ``fixed``: the pack's order, e.g. for a
                           study's control arm. Stored per session and per label
+``SPL_MIN_ANSWERS``       the fewest real answers (A, B or tie; skips and attention repeats
+                          do not count) before a session gets its completion code (default 0)
+``SPL_FAST_SECONDS``      a session whose median time per answer is below this is flagged
+                          ``too_fast`` in the export and the stats (default 2)
+``SPL_APP_VERSION``       the app version stored with each label (default: the git commit)
 ``SPL_TORCH_THREADS``     torch intra-op threads (default 1: the models are tiny, and on a
                           busy 2-core machine 2 threads make a posterior update ~10x slower;
                           concurrent visitors run in parallel threads anyway)
@@ -48,6 +53,13 @@ class Settings:
     host: str = "127.0.0.1"
     torch_threads: int = 1
     query_order: Literal["active", "fixed"] = "active"  # how new sessions pick the next pair
+    min_answers: int = 0  # real answers needed before /finish gives a completion code
+    fast_seconds: float = 2.0  # median seconds per answer below which a session is too_fast
+
+    @property
+    def quality(self) -> dict[str, float | int]:
+        """The thresholds of the export's session flags (``app.export.session_quality``)."""
+        return {"fast_seconds": self.fast_seconds, "min_answers": self.min_answers}
 
     @property
     def storage_warning(self) -> str | None:
@@ -84,9 +96,21 @@ class Settings:
         if order not in ("active", "fixed"):
             raise ValueError(f"SPL_QUERY_ORDER={env.get('SPL_QUERY_ORDER')!r} must be 'active' "
                              "(the model picks the next pair) or 'fixed' (the pack's order).")
+        min_text = (env.get("SPL_MIN_ANSWERS") or "0").strip()
+        if not min_text.isdigit():
+            raise ValueError(f"SPL_MIN_ANSWERS={min_text!r} must be a whole number of answers "
+                             "(0: no minimum).")
+        fast_text = (env.get("SPL_FAST_SECONDS") or "2").strip()
+        try:
+            fast = float(fast_text)
+        except ValueError:
+            fast = -1.0
+        if not fast >= 0:
+            raise ValueError(f"SPL_FAST_SECONDS={fast_text!r} must be a number of seconds >= 0.")
         return cls(db_path=db_path, runs=env.get("SPL_RUNS") or None,
                    admin_token=env.get("SPL_ADMIN_TOKEN") or None,
                    completion_url=env.get("SPL_COMPLETION_URL") or None,
                    completion_code=env.get("SPL_COMPLETION_CODE") or None,
                    on_space=on_space, storage_persistent=persistent, port=port, host=host,
-                   torch_threads=int(threads_text), query_order=order)  # type: ignore[arg-type]
+                   torch_threads=int(threads_text), query_order=order,  # type: ignore[arg-type]
+                   min_answers=int(min_text), fast_seconds=fast)

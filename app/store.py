@@ -38,8 +38,9 @@ from sqlite_utils import Database
 
 from app.records import (
     CHOICES, REPEAT_SUFFIX, AttentionCheck, AttentionReport, Choice, DuplicateLabel,
-    InvalidChoice, InvalidInput, LabelRecord, Mode, ParticipantCount, ResumeState, SchemaTooNew,
-    SessionFinished, SessionRecord, ShownOrder, StoreError, UnknownSession,
+    InvalidChoice, InvalidInput, LabelRecord, Mode, NotEnoughAnswers, ParticipantCount,
+    ResumeState, SchemaTooNew, SessionFinished, SessionRecord, ShownOrder, StoreError,
+    UnknownSession,
 )
 from app.schema import MIGRATIONS, Migration
 from app.schema import SCHEMA_VERSION_TABLE as _SCHEMA_VERSION_TABLE
@@ -47,7 +48,7 @@ from app.schema import SCHEMA_VERSION_TABLE as _SCHEMA_VERSION_TABLE
 __all__ = [
     "CHOICES", "DATA_DIR", "MIGRATIONS", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport",
     "Choice", "DuplicateLabel", "InvalidChoice", "InvalidInput", "LabelRecord", "Migration",
-    "Mode", "ParticipantCount", "ResumeState", "SchemaTooNew", "SessionFinished", "SessionRecord",
+    "Mode", "NotEnoughAnswers", "ParticipantCount", "ResumeState", "SchemaTooNew", "SessionFinished", "SessionRecord",
     "ShownOrder", "Store", "StoreError", "UnknownSession", "default_db_path",
     "storage_is_persistent",
 ]
@@ -282,7 +283,7 @@ class Store:
                "study_id": study, "mode": mode, "status": "open", "created_at": _now(),
                "external_session_id": _optional_id(external_session_id, "external session id")}
         with self._write() as db:
-            _insert_participant(db, pid, study)
+            _insert_participant(db, pid, study, row["created_at"])  # consent = session start
             db["sessions"].insert(row)
         return row["session_id"]
 
@@ -290,15 +291,28 @@ class Store:
         """The session; raises `UnknownSession` for a missing, malformed or forged id."""
         return _session(self._db, session_id)
 
-    def finish_session(self, session_id: str, completion_code: str | None = None) -> str:
+    def finish_session(self, session_id: str, completion_code: str | None = None,
+                       min_answers: int = 0) -> str:
         """Close the session and return its completion code (`completion_code`, e.g. the
         study's Prolific code, or a random one). Idempotent: a second call returns the same
-        code."""
+        code. Raises `NotEnoughAnswers` while the session has fewer than `min_answers` real
+        answers (live A, B or tie answers to pairs other than attention-check repeats; a skip
+        is not an answer)."""
         code = _optional_id(completion_code, "completion code") or secrets.token_hex(4).upper()
         with self._write() as db:
             session = _session(db, session_id)
             if session.finished and session.completion_code:
                 return session.completion_code
+            if min_answers > 0:
+                real = db.execute(
+                    "SELECT COUNT(*) FROM labels WHERE session_id = ? AND undone_at IS NULL AND "
+                    "choice != 'skip' AND pair_id NOT LIKE ?",
+                    [session_id, "%" + REPEAT_SUFFIX]).fetchone()[0]
+                if real < min_answers:
+                    raise NotEnoughAnswers(
+                        f"This study asks for at least {min_answers} answers (A, B or tie) "
+                        f"before it gives a completion code; this session has {real}. Answer "
+                        "a few more pairs, then finish.")
             db.execute("UPDATE sessions SET status = 'finished', finished_at = ?, "
                        "completion_code = ? WHERE session_id = ?", [_now(), code, session_id])
         return code
@@ -312,11 +326,15 @@ class Store:
 
     def add_label(self, session_id: str, pair_id: str, *, prompt: str, response_a: str,
                   response_b: str, choice: Choice, shown_order: ShownOrder,
-                  seconds: float | None = None, query_order: Mode | None = None) -> LabelRecord:
+                  seconds: float | None = None, query_order: Mode | None = None,
+                  model_version: str | None = None, app_version: str | None = None
+                  ) -> LabelRecord:
         """Store one answer, committed before returning. `response_a`/`response_b` are the
         texts as shown; `shown_order` says which underlying response was on side A; `seconds`
         is the time taken to answer; `query_order` how the pair was chosen ('active': by the
-        model's query selector, 'fixed': the pack's order). Raises `InvalidChoice`, `InvalidInput`,
+        model's query selector, 'fixed': the pack's order); `model_version` the sha256 of the
+        weights that chose an active query and `app_version` the serving app's code version
+        (both short ids, kept for the export). Raises `InvalidChoice`, `InvalidInput`,
         `UnknownSession`, `SessionFinished`, or `DuplicateLabel` when the pair already has a
         live label in this session (undo it first)."""
         choice = _check_choice(choice)
@@ -337,7 +355,9 @@ class Store:
             "response_b": _clean_text(response_b, "response B"),
             "shown_order": shown_order, "choice": choice,
             "seconds": None if seconds is None else float(seconds),
-            "created_at": _now(), "undone_at": None, "query_order": query_order}
+            "created_at": _now(), "undone_at": None, "query_order": query_order,
+            "model_version": _optional_id(model_version, "model version"),
+            "app_version": _optional_id(app_version, "app version")}
         duplicate = (f"Pair {row['pair_id']!r} already has an answer in this session; "
                      "undo it first to change the answer.")
         with self._write() as db:
@@ -432,8 +452,26 @@ class Store:
 
     # -- study statistics ----------------------------------------------------------------------
 
+    def sessions_overview(self) -> list[dict[str, Any]]:
+        """Every session with its participant's consent time, by session start: the keys of
+        `SessionRecord` plus `consented_at` (for exports; `session_id` is the secret id)."""
+        rows = self._db.query(
+            "SELECT s.*, p.consented_at FROM sessions s JOIN participants p USING "
+            "(participant_id) ORDER BY s.created_at, s.session_id")
+        return [dict(r) for r in rows]
+
+    def all_rankings(self) -> list[dict[str, Any]]:
+        """Every stored re-ranking with its session id, oldest first; `candidates` and
+        `results` decoded."""
+        rows = self._db.query("SELECT r.*, s.participant_id, s.study_id FROM rankings r JOIN "
+                              "sessions s USING (session_id) ORDER BY r.id")
+        return [{**r, "candidates": json.loads(r["candidates"]),
+                 "results": json.loads(r["results"])} for r in rows]
+
     def counts_per_participant(self) -> list[ParticipantCount]:
-        """Sessions, finished sessions and live labels per participant, by participant id."""
+        """Sessions, finished sessions and live labels per participant, by participant id;
+        `n_labels` counts every live label, `n_answers` only A/B answers (attention repeats
+        left out), `n_ties` and `n_skips` the rest."""
         rows = self._db.query("""
             SELECT p.participant_id, p.study_id,
               (SELECT COUNT(*) FROM sessions s WHERE s.participant_id = p.participant_id)
@@ -441,14 +479,23 @@ class Store:
               (SELECT COUNT(*) FROM sessions s WHERE s.participant_id = p.participant_id
                 AND s.status = 'finished') AS n_finished,
               (SELECT COUNT(*) FROM labels l JOIN sessions s USING (session_id)
-                WHERE s.participant_id = p.participant_id AND l.undone_at IS NULL) AS n_labels
-            FROM participants p ORDER BY p.participant_id""")
+                WHERE s.participant_id = p.participant_id AND l.undone_at IS NULL) AS n_labels,
+              (SELECT COUNT(*) FROM labels l JOIN sessions s USING (session_id)
+                WHERE s.participant_id = p.participant_id AND l.undone_at IS NULL
+                AND l.choice IN ('A', 'B') AND l.pair_id NOT LIKE :repeat) AS n_answers,
+              (SELECT COUNT(*) FROM labels l JOIN sessions s USING (session_id)
+                WHERE s.participant_id = p.participant_id AND l.undone_at IS NULL
+                AND l.choice = 'tie' AND l.pair_id NOT LIKE :repeat) AS n_ties,
+              (SELECT COUNT(*) FROM labels l JOIN sessions s USING (session_id)
+                WHERE s.participant_id = p.participant_id AND l.undone_at IS NULL
+                AND l.choice = 'skip') AS n_skips
+            FROM participants p ORDER BY p.participant_id""", {"repeat": "%" + REPEAT_SUFFIX})
         return [ParticipantCount(**r) for r in rows]
 
     def attention_agreement(self) -> AttentionReport:
         """Agreement on attention checks: a pair shown again as `<pair_id>#repeat`. Answers
-        are compared by the TEXT preferred (sides are randomised per showing); a tie agrees
-        with a tie; checks with a skip are not judged."""
+        are compared by the TEXT preferred (sides are randomised per showing); a tie on either
+        showing is not agreement (see `AttentionCheck`); checks with a skip are not judged."""
         pairs: dict[tuple[str, str], list[LabelRecord]] = {}
         owner: dict[str, str] = {}
         for session, label in self.all_labels(live_only=True):
@@ -462,7 +509,7 @@ class Store:
             if first is None or second is None:
                 continue
             judged = "skip" not in (first.choice, second.choice)
-            agree = (first.chosen, first.choice == "tie") == (second.chosen, second.choice == "tie")
+            agree = "tie" not in (first.choice, second.choice) and first.chosen == second.chosen
             checks.append(AttentionCheck(sid, owner[sid], base, first.choice, second.choice,
                                          agree if judged else None))
         per_session: dict[str, bool | None] = {}
@@ -549,9 +596,10 @@ def _version(db: Database) -> int:
     return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
 
 
-def _insert_participant(db: Database, participant_id: str, study_id: str | None) -> None:
+def _insert_participant(db: Database, participant_id: str, study_id: str | None,
+                        at: str | None = None) -> None:
     db.execute("INSERT INTO participants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-               [participant_id, study_id, _now()])
+               [participant_id, study_id, at or _now()])
 
 
 def _session(db: Database, session_id: object) -> SessionRecord:

@@ -41,6 +41,7 @@ __all__ = [
     "Kind",
     "Pooling",
     "Quantize",
+    "keep_response",
     "load_backbone",
     "render",
     "resolve_spec",
@@ -62,11 +63,18 @@ class BackboneError(ValueError):
     """A backbone could not be resolved, loaded or used as asked (the message says how to fix it)."""
 
 
+_RESPONSE_MARK = "\n\nAssistant:"  # where render() puts the response (its last occurrence)
+_CUT_MARK = " ... "  # stands where the middle of an over-long prompt was cut out
+Truncate = Literal["keep-response", "right"]
+
+
 def render(prompt: str, response: str) -> str:
     """The one text format every backbone embeds (SPL.md section 1).
 
     Returns ``"Human: {prompt}\\n\\nAssistant: {response}"``. Used for context pairs, targets and
-    survey pairs alike, so a text embedded once is found again in the cache.
+    survey pairs alike, so a text embedded once is found again in the cache. A rendered text
+    longer than the backbone's ``max_length`` is shortened by ``Backbone.fit_text`` so that
+    the response survives: the prompt is cut in its middle, never the response first.
     """
     if not isinstance(prompt, str) or not isinstance(response, str):
         raise TypeError(
@@ -90,7 +98,16 @@ class BackboneSpec:
         quantize: bitsandbytes weight quantization for causal LMs (4bit = nf4 + double quant,
             bf16 compute); ``"none"`` loads unquantized weights (the checkpoint's dtype on CPU,
             bf16 for causal LMs on CUDA).
-        max_length: tokens kept per text; longer texts are truncated (right side).
+        max_length: tokens kept per text, special tokens included.
+        truncate: how a longer text is shortened. ``"keep-response"`` (the default): in a
+            ``render()``-ed text the prompt gives way first, cut out of its middle (its start
+            and its most recent turns stay, `` ... `` marks the cut), so the response is kept
+            whole; only a response that alone fills 3/4 of ``max_length`` is cut, at its end,
+            after the prompt's last quarter-budget of tokens. Texts without the render marker
+            lose their end. ``"right"``: the tokenizer's right truncation (before this
+            setting existed; a multi-turn prompt could push the whole response out, and two
+            responses to it then embedded as the same text). Texts that fit are identical
+            either way.
         pooling: ``"mean-l2"`` (mean over real tokens, L2-normalised) or ``"last-token"``
             (final hidden state at the last non-padding token).
         revision: pinned Hub commit, or for a local folder a content fingerprint
@@ -103,6 +120,7 @@ class BackboneSpec:
     max_length: int = _MINILM_MAX_LENGTH
     pooling: Pooling = "mean-l2"
     revision: str | None = None
+    truncate: Truncate = "keep-response"
 
     def __post_init__(self) -> None:
         if self.kind not in ("encoder", "causal"):
@@ -118,23 +136,30 @@ class BackboneSpec:
             )
         if not isinstance(self.max_length, int) or self.max_length < 2:
             raise BackboneError(f"max_length={self.max_length!r}; expected an integer >= 2.")
+        if self.truncate not in ("keep-response", "right"):
+            raise BackboneError(f"truncate={self.truncate!r}; expected 'keep-response' or 'right'.")
 
     def identity(self) -> dict[str, Any]:
         """A JSON-able dict that changes whenever the embeddings would (the cache key).
 
         Holds the backbone id (a local folder contributes only its base name, so moving the
         folder keeps the key), the revision (or the local folder's content fingerprint), kind,
-        pooling, max_length and quantization. The compute dtype (checkpoint dtype on CPU, bf16 on
-        CUDA) is deliberately left out so CPU and GPU runs share one cache (bf16 noise ~1e-2).
+        pooling, max_length and quantization, and ``truncate`` unless it is ``"right"`` (so a
+        cache filled before the setting existed keeps its key and its meaning: right
+        truncation). The compute dtype (checkpoint dtype on CPU, bf16 on CUDA) is deliberately
+        left out so CPU and GPU runs share one cache (bf16 noise ~1e-2).
         """
         revision = self.revision
         path = Path(self.name)
         if revision is None and self.name != MINILM and path.is_dir():
             revision = folder_fingerprint(path)
         name = path.resolve().name if path.is_dir() else self.name
-        return {"backbone": name, "revision": revision, "kind": self.kind,
-                "pooling": self.pooling, "max_length": self.max_length,
-                "quantize": self.quantize}
+        identity = {"backbone": name, "revision": revision, "kind": self.kind,
+                    "pooling": self.pooling, "max_length": self.max_length,
+                    "quantize": self.quantize}
+        if self.truncate != "right":
+            identity["truncate"] = self.truncate
+        return identity
 
     def to_dict(self) -> dict[str, Any]:
         """All fields, for ``config.json`` of a run."""
@@ -210,6 +235,7 @@ def resolve_spec(
     quantize: Quantize = "none",
     max_length: int | None = None,
     revision: str | None = None,
+    truncate: Truncate = "keep-response",
 ) -> BackboneSpec:
     """Turn a ``--backbone`` value into a full ``BackboneSpec`` by reading only its config.
 
@@ -217,14 +243,14 @@ def resolve_spec(
     """
     if name == MINILM:
         return BackboneSpec(MINILM, "encoder", quantize, max_length or _MINILM_MAX_LENGTH,
-                            "mean-l2", revision or _minilm_revision())
+                            "mean-l2", revision or _minilm_revision(), truncate)
     config, resolved = _load_config_dict(name, revision)
     if _is_causal(config):
         return BackboneSpec(name, "causal", quantize, max_length or _CAUSAL_MAX_LENGTH,
-                            "last-token", revision or resolved)
+                            "last-token", revision or resolved, truncate)
     limit = int(config.get("max_position_embeddings") or _ENCODER_MAX_LENGTH)
     return BackboneSpec(name, "encoder", quantize, max_length or min(limit, _ENCODER_MAX_LENGTH),
-                        "mean-l2", revision or resolved)
+                        "mean-l2", revision or resolved, truncate)
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: Pooling) -> torch.Tensor:
@@ -252,7 +278,8 @@ class Backbone:
 
     Use ``embed`` for frozen, batched, no-grad embedding (the cache fills with it) and
     ``forward_embed`` inside a training step after ``add_lora`` (keeps the autograd graph).
-    Texts longer than ``spec.max_length`` tokens are truncated; empty texts raise ``ValueError``.
+    Texts longer than ``spec.max_length`` tokens are shortened (``fit_text``, keeping the
+    response); empty texts raise ``ValueError``.
     """
 
     def __init__(self, spec: BackboneSpec, model: nn.Module, tokenizer: Any, device: torch.device):
@@ -271,9 +298,21 @@ class Backbone:
         """Shortcut for ``self.spec.identity()`` (the embedding-cache key)."""
         return self.spec.identity()
 
+    def fit_text(self, texts: list[str]) -> list[str]:
+        """``texts`` shortened to ``spec.max_length`` tokens the ``spec.truncate`` way (see
+        ``BackboneSpec``); a text that fits is returned as it is."""
+        if self.spec.truncate == "right":
+            return list(texts)
+        budget = self.spec.max_length - self.tokenizer.num_special_tokens_to_add(pair=False)
+        lengths = [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False,
+                                                      verbose=False)["input_ids"]]
+        return [t if n <= budget else keep_response(self.tokenizer, t, budget)
+                for t, n in zip(texts, lengths)]
+
     def forward_embed(self, texts: list[str]) -> torch.Tensor:
         """Embed ``texts`` keeping the graph (for LoRA training). Returns ``(N, D)`` float32."""
         _check_texts(texts)
+        texts = self.fit_text(texts)
         batch = self.tokenizer(texts, padding=True, truncation=True,
                                max_length=self.spec.max_length, return_tensors="pt")
         ids = batch["input_ids"].to(self.device)  # (N, L)
@@ -360,6 +399,43 @@ class Backbone:
     def _require_lora(self) -> None:
         if not self._lora:
             raise BackboneError("This backbone has no LoRA adapters; call add_lora() first.")
+
+
+def keep_response(tokenizer: Any, text: str, budget: int) -> str:
+    """``text`` cut to at most ``budget`` tokens (special tokens not counted) keeping the response.
+
+    ``render()``-ed text (it has the ``"\\n\\nAssistant:"`` marker): the response, from its last
+    marker on, is kept whole when it fits in 3/4 of the budget, and the prompt gets the rest:
+    its first quarter and its last three quarters of that share, joined by `` ... ``. A longer
+    response keeps its start, after the prompt's last ``budget // 4`` tokens. Other text keeps
+    its start. Works on any fast tokenizer (it needs the token offsets); the cut is made in the
+    text, and the result is re-checked with the tokenizer, so it fits.
+    """
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    spans = enc["offset_mapping"]  # [(start, end)] per token
+    if len(spans) <= budget:
+        return text
+    mark = text.rfind(_RESPONSE_MARK)
+    if mark <= 0:
+        return text[: spans[budget - 1][1]]
+    first_response = next((i for i, (_, end) in enumerate(spans) if end > mark), len(spans))
+    n_prompt, n_response = first_response, len(spans) - first_response
+    cut_cost = len(tokenizer(_CUT_MARK, add_special_tokens=False)["input_ids"])
+    for slack in range(0, budget, max(1, budget // 16)):
+        room = budget - slack
+        if n_response <= room - room // 4:
+            share = max(0, room - n_response - cut_cost)  # prompt tokens kept: head + tail
+            head = share // 4
+            tail = share - head
+            rest = text[spans[first_response - tail][0]:] if tail else text[mark:]
+            candidate = (text[: spans[head - 1][1]] + _CUT_MARK + rest) if head else rest
+        else:
+            tail = min(n_prompt, room // 4)
+            end = spans[min(len(spans), first_response + room - tail) - 1][1]
+            candidate = text[spans[first_response - tail][0] if tail else mark:end]
+        if len(tokenizer(candidate, add_special_tokens=False, verbose=False)["input_ids"]) <= budget:
+            return candidate
+    return text[: spans[budget - 1][1]]
 
 
 def _check_texts(texts: list[str]) -> None:

@@ -160,26 +160,63 @@ def uf_p(out: Path, seed: int, overwrite: bool, binarized: str, fine_grained: st
 @data.command("import")
 @common_options
 @config_options(ImportConfig, exclude=("seed", "format"))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "hh-relabeled"]), default="jsonl",
-              show_default=True, help="jsonl: rows with user, prompt, chosen, rejected; "
-              "hh-relabeled: HH-RLHF dialogues with data_subset.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "hh-relabeled", "study"]),
+              default="auto", show_default=True, help="auto: detected from the first row; "
+              "jsonl: rows with user, prompt, chosen, rejected; hh-relabeled: HH-RLHF dialogues "
+              "with data_subset; study: the app's own export (labels.jsonl, labels.csv or "
+              "trl.jsonl), one user per participant.")
 @click.option("--skip-bad", is_flag=True, help="Skip malformed rows and print how many.")
+@click.option("--exclude-flagged", is_flag=True,
+              help="Study format: drop sessions the export flags (all skips, too fast, failed "
+              "attention check).")
 @click.argument("paths", nargs=-1, required=True)
 def import_(out: Path, seed: int, overwrite: bool, fmt: str, skip_bad: bool,
-            paths: tuple[str, ...], **values: Any) -> None:
-    """Import preference rows (generic JSONL or relabeled HH-RLHF) from files or Hub names.
+            exclude_flagged: bool, paths: tuple[str, ...], **values: Any) -> None:
+    """Import preference rows (a study export, generic JSONL or relabeled HH-RLHF).
 
-    Example: python -m train data import --format hh-relabeled hh_train.jsonl --out datasets/hh
+    A study's export (python -m app.admin export) is read unchanged: each participant becomes
+    a user, their own answers their context, a share of their answers their test rows.
+
+    Example: python -m train data import study/labels.jsonl --out datasets/my-study
     """
-    from train.data.importers import build_import, parse_rows, read_records
+    from train.data.importers import build_import, detect_format, parse_rows, read_records
 
     started = time.perf_counter()
     try:
-        cfg = _to_config(ImportConfig, {**values, "seed": seed, "format": fmt})
+        if fmt in ("auto", "study"):  # a folder the admin export wrote: its labels.jsonl only
+            paths = tuple(str(Path(p) / "labels.jsonl") if (Path(p) / "labels.jsonl").is_file()
+                          else p for p in paths)
         records = [record for path in paths for record in read_records(path)]
-        rows, skipped = parse_rows(records, fmt, skip_bad=skip_bad)
+        if fmt == "auto":
+            fmt = detect_format(records)
+            click.echo(f"Detected format: {fmt}")
+        cfg = _to_config(ImportConfig, {**values, "seed": seed, "format": fmt})
+        if fmt == "study":
+            from train.data.study_import import build_study, parse_study
+
+            answers, skipped = parse_study(records, skip_bad=skip_bad)
+            built = build_study(answers, cfg, source=", ".join(paths),
+                                exclude_flagged=exclude_flagged)
+            counts = built.card["import_counts"]
+            click.echo(
+                f"{counts['participants']} participants, {counts['ab_answers_used']} A/B answers "
+                f"used; dropped: {counts['skips']} skips, {counts['ties']} ties, "
+                f"{counts['attention_repeats']} attention-check repeats (agree "
+                f"{counts['attention_agree']}, disagree {counts['attention_disagree']}, "
+                f"unjudged {counts['attention_unjudged']}), {counts['repeated_answers']} repeated "
+                f"answers, {counts['participants_too_few_answers']} participants with fewer than "
+                f"2 A/B answers, {counts['answers_in_flagged_sessions_dropped']} answers in "
+                f"{counts['flagged_sessions_dropped']} flagged sessions")
+        else:
+            tally: dict[str, int] = {}
+            rows, skipped = parse_rows(records, fmt, skip_bad=skip_bad, counts=tally)  # type: ignore[arg-type]
+            if tally.get("empty_final_turn"):
+                click.echo(f"Skipped {tally['empty_final_turn']} rows whose final Assistant turn "
+                           "is empty (no response to prefer)")
+            built = build_import(rows, cfg, source=", ".join(paths))
+            built.card["import_counts"] = {"rows": len(rows), **tally}
         if skip_bad:
             click.echo(f"Skipped {skipped} malformed rows")
-        _write(build_import(rows, cfg, source=", ".join(paths)), out, overwrite, started)
+        _write(built, out, overwrite, started)
     except DatasetError as err:
         raise _fail(err) from None

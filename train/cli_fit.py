@@ -76,10 +76,24 @@ def fit(data_dir: Path, cache_dir: Path, out: Path, kind: str, overwrite: bool, 
     except (ValueError, DatasetError, CheckpointError, ResumeMismatch, OSError) as err:
         raise click.ClickException(str(err)) from err
     if report:
-        keys = ["model", "accuracy", "accuracy_controversial", "accuracy_unseen", "active_units_share",
-                "kl", "swap_flip_rate", "train_seconds"]
+        keys = ["model", "accuracy", "accuracy_train", "accuracy_controversial", "accuracy_unseen",
+                "active_units_share", "kl", "swap_flip_rate", "train_seconds"]
         click.echo(json.dumps({k: report.get(k) for k in keys}, indent=2))
         _echo_fewshot(report)
+        warning = report.get("learned_nothing")
+        if warning:
+            click.echo(learned_nothing_message(warning, out))
+
+
+def learned_nothing_message(warning: dict[str, Any], out: Path) -> str:
+    """The plain warning ``fit`` prints when a split's accuracy is within noise of 0.5."""
+    splits = "; ".join(
+        f"{name} accuracy {v['accuracy']:.3f} on {v['pairs']} pairs (95% interval "
+        f"{v['interval_95'][0]:.3f}-{v['interval_95'][1]:.3f} holds 0.5)"
+        for name, v in warning["splits"].items())
+    tries = "\n".join(f"  - {t}" for t in warning["try"])
+    return (f"WARNING: this model learned nothing measurable: {splits}. {warning['why']}\n"
+            f"What to try:\n{tries}\n(also in {out / 'report.json'}, key learned_nothing)")
 
 
 @click.command("eval", epilog="\b\n" + EVAL_EXAMPLE)
@@ -103,7 +117,8 @@ def evaluate(run_dir: Path, data_dir: Path, cache_dir: Path, device: str | None,
     try:
         run = load_run(run_dir, device=device)
         spec = run.backbone_spec
-        data = prepare_data(data_dir, cache_dir, spec.name, spec.quantize, device, spec.max_length)
+        data = prepare_data(data_dir, cache_dir, spec.name, spec.quantize, device, spec.max_length,
+                            spec.truncate)
         if data.embeddings.shape[1] != run.model.cfg.embed_dim:
             raise ValueError(
                 f"the run expects {run.model.cfg.embed_dim}-dim embeddings but the cache gives "

@@ -85,7 +85,7 @@ class FitResult:
 
 def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "minilm",
                  quantize: str = "none", device: str | None = None,
-                 max_length: int | None = None) -> PreparedData:
+                 max_length: int | None = None, truncate: str = "keep-response") -> PreparedData:
     """Load a dataset, embed whatever the cache lacks (with a progress bar), encode the splits."""
     from train.backbones import load_backbone, resolve_spec
     from train.cache import EmbeddingCache
@@ -93,7 +93,8 @@ def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "m
     dataset = load_dataset(data_dir)
     names = [s for s in ("train", "test", "test_unseen") if getattr(dataset, s)]
     texts = list(dict.fromkeys(t for s in names for t in split_texts(dataset, s)))
-    spec = resolve_spec(backbone, quantize=quantize, max_length=max_length)  # type: ignore[arg-type]
+    spec = resolve_spec(backbone, quantize=quantize, max_length=max_length,  # type: ignore[arg-type]
+                        truncate=truncate)  # type: ignore[arg-type]
     cache = EmbeddingCache(cache_dir, spec.identity())
     missing = cache.missing(texts)
     if missing:

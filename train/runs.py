@@ -35,8 +35,10 @@ def load_run(folder: str | Path, device: str | None = None, load_lora: bool = Tr
     config = read_run_config(folder)
     identity = config.get("backbone") or {"backbone": "minilm"}
     name = identity.get("name") or identity.get("backbone", "minilm")  # name: loadable id or path
+    # a run from before the truncate setting saw right-truncated texts: evaluate it on those
     spec = resolve_spec(name, quantize=identity.get("quantize", "none"),
-                        max_length=identity.get("max_length"))
+                        max_length=identity.get("max_length"),
+                        truncate=identity.get("truncate", "right"))
     report_path = folder / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     tuned = None

@@ -110,7 +110,7 @@ def test_export_needs_the_token(client: Client, server) -> None:
         client.predict("", api_name="/admin_stats")
     files = client.predict(TOKEN, api_name="/admin_export")
     names = sorted(Path(f).name for f in files)
-    assert names == ["labels.csv", "labels.jsonl", "trl.jsonl"]
+    assert names == ["labels.csv", "labels.jsonl", "rankings.jsonl", "trl.jsonl"]
     jsonl = next(Path(f) for f in files if Path(f).name == "labels.jsonl")
     assert sum("EXPORT-1" in line for line in jsonl.read_text(encoding="utf-8").splitlines()) == 8
     stats = client.predict(TOKEN, api_name="/admin_stats")

@@ -175,7 +175,8 @@ def test_admin_tools_need_the_token(store: Store, service: Service, tmp_path: Pa
     with pytest.raises(h.HandlerError, match="tools are off"):
         h.admin_stats(store, Settings(), "s3cret")
     paths = h.admin_export(store, ADMIN, "s3cret", tmp_path)
-    assert sorted(p.name for p in paths) == ["labels.csv", "labels.jsonl", "trl.jsonl"]
+    assert sorted(p.name for p in paths) == ["labels.csv", "labels.jsonl", "rankings.jsonl",
+                                             "trl.jsonl"]
     assert len(paths[0].read_text(encoding="utf-8").splitlines()) == 8
     stats = h.admin_stats(store, ADMIN, "s3cret")
     assert stats["participants"][0]["n_labels"] == 8

@@ -28,7 +28,7 @@ ALLOWED_COLUMNS = {
                  "status", "created_at", "finished_at", "completion_code"},
     "labels": {"id", "session_id", "pair_id", "position", "prompt", "response_a", "response_b",
                "shown_order", "choice", "seconds", "created_at", "undone_at",
-               "query_order"},
+               "query_order", "model_version", "app_version"},
     "rankings": {"id", "session_id", "prompt", "candidates", "results", "created_at"},
     "events": {"id", "session_id", "kind", "payload", "created_at"},
 }

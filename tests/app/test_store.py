@@ -292,8 +292,9 @@ def test_attention_agreement_on_a_hand_made_case(store: Store) -> None:
     no_check = store.new_session("P5")
     add(store, no_check, "q1")
     report = store.attention_agreement()
-    assert dict(report.per_session) == {agree: True, disagree: False, skipped: None, ties: True}
-    assert report.n_judged == 3 and report.overall == pytest.approx(2 / 3)
+    # a tie is not agreement: tie/tie fails, or always answering tie would pass every check
+    assert dict(report.per_session) == {agree: True, disagree: False, skipped: None, ties: False}
+    assert report.n_judged == 3 and report.overall == pytest.approx(1 / 3)
     assert {c.participant_id: (c.first, c.second) for c in report.checks}["P3"] == ("A", "skip")
     assert Store.attention_agreement(store).checks == report.checks
 

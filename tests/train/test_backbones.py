@@ -224,3 +224,59 @@ def test_fused_cpu_kernel_agrees_with_the_pinned_path_within_bf16_noise(tiny_lla
     fused = bb.embed(ROUND_TRIP_TEXTS)
     assert all(m.weight.quant_state.packing_format_for_cpu for m in layers)  # the fused path ran
     torch.testing.assert_close(fused, pinned, atol=3e-2, rtol=0)
+
+
+LONG = Path(__file__).parents[1] / "fixtures" / "data" / "hh_long_dialogues.jsonl"
+
+
+def test_long_prompts_keep_the_response(minilm: Backbone, tmp_path: Path) -> None:
+    """Multi-turn prompts past 256 tokens: the prompt gives way, so chosen and rejected never
+    become the same text (with right truncation every one of these pairs did)."""
+    from dataclasses import replace
+
+    from click.testing import CliRunner
+
+    from train.cli_data import data
+    from train.data.schema import load_dataset
+
+    result = CliRunner().invoke(data, ["import", str(LONG), "--out", str(tmp_path / "ds"),
+                                       "--test-fraction", "0.25"])
+    assert result.exit_code == 0, result.output
+    assert "Skipped 2 rows whose final Assistant turn is empty" in result.output
+    ds = load_dataset(tmp_path / "ds")
+    rows = ds.train + ds.test
+    pairs = [(render(r["prompt"], r["chosen"]), render(r["prompt"], r["rejected"])) for r in rows]
+    budget = minilm.spec.max_length - 2  # [CLS] and [SEP]
+    assert all(len(minilm.tokenizer(c, add_special_tokens=False)["input_ids"]) > budget
+               for c, _ in pairs)
+    for chosen, rejected in pairs:
+        fc, fr = minilm.fit_text([chosen, rejected])
+        assert fc != fr and fc.endswith(chosen.rsplit("\n\nAssistant:", 1)[1])
+        assert fc.startswith("Human: ") and " ... " in fc  # the prompt's middle went
+        assert len(minilm.tokenizer(fc)["input_ids"]) <= minilm.spec.max_length
+    vectors = minilm.embed([t for pair in pairs for t in pair]).view(len(pairs), 2, -1)
+    cosine = (vectors[:, 0] * vectors[:, 1]).sum(-1)
+    assert cosine.max() < 0.999
+    right = Backbone(replace(minilm.spec, truncate="right"), minilm.model, minilm.tokenizer,
+                     minilm.device)
+    old = right.embed([t for pair in pairs[:4] for t in pair]).view(4, 2, -1)
+    torch.testing.assert_close(old[:, 0], old[:, 1], atol=1e-6, rtol=0)  # the old failure
+
+
+def test_texts_that_fit_are_embedded_as_before(minilm: Backbone) -> None:
+    from dataclasses import replace
+
+    right = Backbone(replace(minilm.spec, truncate="right"), minilm.model, minilm.tokenizer,
+                     minilm.device)
+    assert minilm.fit_text(TEXTS) == TEXTS
+    assert torch.equal(minilm.embed(TEXTS), right.embed(TEXTS))
+    # a cache filled before the setting existed keeps its key (its texts were right-truncated)
+    assert "truncate" not in right.spec.identity()
+    assert minilm.spec.identity() == {**right.spec.identity(), "truncate": "keep-response"}
+
+
+def test_a_long_response_keeps_its_start_after_the_last_question(minilm: Backbone) -> None:
+    text = render("Turn one.\n\nAssistant: Sure.\n\nHuman: The question?", "word " * 400)
+    (fit,) = minilm.fit_text([text])
+    assert fit.startswith("question?") or "The question?" in fit
+    assert "word word" in fit and len(minilm.tokenizer(fit)["input_ids"]) <= 256

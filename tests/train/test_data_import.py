@@ -44,8 +44,6 @@ H, A = "\n\nHuman: Hi", "\n\nAssistant: "
      "chosen and rejected are the same text"),
     ({"chosen": H + A + "Hello.", "rejected": "\n\nHuman: Hey" + A + "Yo.", "data_subset": "helpful"},
      "chosen and rejected do not share the dialogue before the final Assistant turn"),
-    ({"chosen": H + A, "rejected": H + A + "Hello.", "data_subset": "helpful"},
-     "the final Assistant turn is empty"),
     ({"chosen": H + A + "Hello.", "rejected": H + A + "Hey."}, "column 'data_subset' is missing or empty"),
 ])
 def test_bad_hh_rows_stop_with_file_line_and_reason(tmp_path, row, reason):
@@ -93,3 +91,13 @@ def test_a_user_without_train_rows_is_an_error():
 def test_a_missing_source_is_an_error_not_a_download():
     with pytest.raises(DatasetError, match="no such file or folder"):
         read_records("no/such/file.jsonl")
+
+
+def test_hh_rows_with_an_empty_final_turn_are_counted_and_skipped_without_a_flag(tmp_path):
+    path = tmp_path / "hh.jsonl"
+    empty = [{"chosen": H + A, "rejected": H + A + "Hello.", "data_subset": "helpful"},
+             {"chosen": H + A + "Hello.", "rejected": H + A + "  ", "data_subset": "harmless"}]
+    path.write_text(HH.read_text() + "".join(json.dumps(r) + "\n" for r in empty))
+    counts: dict = {}
+    rows, skipped = parse_rows(read_records(path), "hh-relabeled", counts=counts)
+    assert (len(rows), skipped, counts) == (len(read_records(HH)), 0, {"empty_final_turn": 2})

@@ -99,7 +99,10 @@ def test_cli_fit_then_eval(prepared) -> None:
             "--batch-size", "16", "--quiet"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["model"] == "vpl"
+    summary, _, warning = result.output.partition("\nWARNING: ")
+    assert json.loads(summary)["model"] == "vpl"
+    report = json.loads((out / "report.json").read_text())
+    assert (warning != "") == (report["learned_nothing"] is not None)
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert "already holds a finished run; pass --overwrite" in again.output

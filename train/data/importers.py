@@ -8,7 +8,11 @@ Formats:
 - ``hh-relabeled`` (DPL/VPL): rows with ``chosen`` and ``rejected`` full dialogues of
   "\\n\\nHuman: ..." / "\\n\\nAssistant: ..." turns and the user type in ``data_subset``
   (e.g. ``helpful`` / ``harmless``). The prompt is the shared dialogue up to and including
-  the final "Assistant:" marker (earlier turns kept); the responses are what follows it.
+  the final "Assistant:" marker (earlier turns kept); the responses are what follows it. A row
+  whose final Assistant turn is empty on either side cannot be a preference: it is skipped and
+  counted (``empty_final_turn``) without ``--skip-bad``.
+- ``study``: the app's own export (``python -m app.admin export``, JSONL or CSV, or the TRL
+  rows), read unchanged by ``train.data.study_import``. ``detect_format`` recognises it.
 
 What the importer does with them: train/test is split by prompt (``test_fraction``). Each
 user's survey pool is up to 16 of that user's own train pairs (shown in random a/b order),
@@ -18,7 +22,7 @@ context pair was answered by that user. ``controversial`` is taken from the row 
 otherwise it is true when the same prompt and response pair was labeled both ways by
 different user types.
 
-Reading sources (the only I/O here): ``read_records`` takes a JSONL, JSON or Parquet file, a
+Reading sources (the only I/O here): ``read_records`` takes a JSONL, JSON, CSV or Parquet file, a
 folder of them, or a Hugging Face dataset name (loaded with ``datasets.load_dataset``).
 """
 
@@ -35,11 +39,12 @@ from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.schema import BuiltDataset, DatasetError, arg
 
 __all__ = [
-    "ImportConfig", "ImportResult", "build_import", "hh_to_row", "parse_rows", "read_records",
-    "split_dialogue",
+    "FORMATS", "EmptyFinalTurn", "ImportConfig", "ImportResult", "build_import", "detect_format",
+    "hh_to_row", "parse_rows", "read_records", "split_dialogue",
 ]
 
-Format = Literal["jsonl", "hh-relabeled"]
+Format = Literal["jsonl", "hh-relabeled", "study"]
+FORMATS = ("jsonl", "hh-relabeled", "study")
 _ASSISTANT = "\n\nAssistant:"
 _HUMAN = "\n\nHuman:"
 
@@ -48,20 +53,25 @@ _HUMAN = "\n\nHuman:"
 class ImportConfig:
     """Arguments of the importer (also the CLI flags and the card's builder_args)."""
 
-    format: str = arg("jsonl", "input format: jsonl (generic rows) or hh-relabeled")
+    format: str = arg("jsonl", "input format: jsonl (generic rows), hh-relabeled or study")
     name: str = arg("imported", "dataset name written into the card")
-    test_fraction: float = arg(0.1, "share of prompts held out for test")
+    test_fraction: float = arg(0.1, "share of prompts held out for test (study: share of each "
+                               "participant's answers)")
     pool_size: int = arg(16, "survey pairs per user, taken from the user's own train pairs")
     min_context: int = arg(2, "fewest survey answers in a context")
     max_context: int = arg(8, "most survey answers in a context")
     seed: int = arg(0, "random seed for the split, the pools and the contexts")
 
     def __post_init__(self) -> None:
-        if self.format not in ("jsonl", "hh-relabeled"):
-            raise DatasetError(f"format must be jsonl or hh-relabeled, got {self.format!r}")
+        if self.format not in FORMATS:
+            raise DatasetError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
         if not 0.0 < self.test_fraction < 1.0:
             raise DatasetError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
         ContextSpec(self.min_context, self.max_context)
+
+
+class EmptyFinalTurn(DatasetError):
+    """An HH row whose final Assistant turn is empty: not a preference, skipped and counted."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ def split_dialogue(text: str) -> tuple[str, str]:
         raise DatasetError("dialogue has no Human turn before the final Assistant turn")
     prompt, response = text[: cut + len(_ASSISTANT)].strip(), text[cut + len(_ASSISTANT):].strip()
     if not response:
-        raise DatasetError("the final Assistant turn is empty")
+        raise EmptyFinalTurn("the final Assistant turn is empty")
     return prompt, response
 
 
@@ -128,12 +138,18 @@ def _generic_row(row: Any) -> dict[str, Any]:
 
 
 def parse_rows(
-    records: Iterable[tuple[str, Any]], fmt: Format, *, skip_bad: bool = False
+    records: Iterable[tuple[str, Any]], fmt: Format, *, skip_bad: bool = False,
+    counts: dict[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Convert ``(where, raw row)`` records to generic rows; ``where`` is e.g. "file:LINE".
 
-    A bad row raises ``DatasetError("where: reason")``, or with ``skip_bad`` is counted.
+    A bad row raises ``DatasetError("where: reason")``, or with ``skip_bad`` is counted. HH rows
+    with an empty final Assistant turn are always skipped, and counted in
+    ``counts["empty_final_turn"]`` (not in the returned ``skipped``). The ``study`` format is
+    read by ``parse_study`` instead.
     """
+    if fmt == "study":
+        raise DatasetError("the study format is read by parse_study, not parse_rows")
     convert = hh_to_row if fmt == "hh-relabeled" else _generic_row
     rows, skipped = [], 0
     for where, raw in records:
@@ -141,6 +157,9 @@ def parse_rows(
             if isinstance(raw, DatasetError):
                 raise raw
             rows.append(convert(raw))
+        except EmptyFinalTurn:
+            if counts is not None:
+                counts["empty_final_turn"] = counts.get("empty_final_turn", 0) + 1
         except DatasetError as err:
             if not skip_bad:
                 raise DatasetError(f"{where}: {err}") from None
@@ -211,8 +230,28 @@ def build_import(rows: list[dict[str, Any]], cfg: ImportConfig, *, source: str =
     return BuiltDataset(card, {"train": train, "test": test, "survey": survey})
 
 
+def detect_format(records: list[tuple[str, Any]]) -> str:
+    """The format of the first row: ``study`` (the app's label or TRL export), ``hh-relabeled``
+    (``data_subset`` and HH dialogues) or ``jsonl`` (anything else, checked row by row)."""
+    from train.data.study_import import is_study_row
+
+    first = next((row for _, row in records if not isinstance(row, DatasetError)), None)
+    if is_study_row(first):
+        return "study"
+    if isinstance(first, Mapping) and "data_subset" in first and "user" not in first \
+            and _ASSISTANT in str(first.get("chosen", "")):
+        return "hh-relabeled"
+    return "jsonl"
+
+
 def _read_file(path: Path) -> list[tuple[str, Any]]:
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        import csv
+
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # the app's CSV has a BOM
+            return [(f"{path}:{i}", {k: (v if v != "" else None) for k, v in row.items()})
+                    for i, row in enumerate(csv.DictReader(handle), start=2)]
     if suffix == ".jsonl":
         records = []
         with path.open(encoding="utf-8") as handle:
@@ -233,13 +272,13 @@ def _read_file(path: Path) -> list[tuple[str, Any]]:
         import pyarrow.parquet as pq
 
         return [(f"{path}:{i}", row) for i, row in enumerate(pq.read_table(path).to_pylist(), start=1)]
-    raise DatasetError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .json or .parquet")
+    raise DatasetError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .json, .csv or .parquet")
 
 
 def read_records(source: str | Path, *, split: str = "train") -> list[tuple[str, Any]]:
     """Read ``(where, row)`` records from a local file/folder or a Hub dataset name.
 
-    ``where`` is "file:LINE" (or "file:ROW" for JSON/Parquet). An unparsable JSONL line is
+    ``where`` is "file:LINE" (or "file:ROW" for JSON/Parquet; CSV: the record, header = 1). An unparsable JSONL line is
     returned as a ``DatasetError`` in place of its row, for the converter to report or skip.
     """
     path = Path(source)
