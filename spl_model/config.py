@@ -57,6 +57,16 @@ class ModelConfig:
     flow_seed: int = field(
         default=0, metadata={"help": "seed of the flows' autoregressive orderings"}
     )
+    pooling: str = field(
+        default="mean",
+        metadata={"help": "set pooling of the context: mean (paper) or sum (evidence adds up "
+                          "with each answer, as in a Bayesian update); also the flow contexts"},
+    )
+    latent_head: bool = field(
+        default=False,
+        metadata={"help": "add a linear personal term z . (U x) to the reward (a low-rank head "
+                          "the latent steers directly; spl/vpl/ivpl)"},
+    )
     mean_bound: float = field(
         default=1.0,
         metadata={"help": "posterior mean clamped to [-b, b] (paper: 1; wider lets z reach "
@@ -90,6 +100,8 @@ class ModelConfig:
             raise ValueError(f"n_flows={self.n_flows} must be >= 0.")
         if self.anneal_steps < 1:
             raise ValueError(f"anneal_steps={self.anneal_steps} must be >= 1.")
+        if self.pooling not in ("mean", "sum"):
+            raise ValueError(f"pooling={self.pooling!r}; use 'mean' or 'sum'.")
         if self.mean_bound <= 0:
             raise ValueError(f"mean_bound={self.mean_bound} must be > 0.")
         if not -20 <= self.logvar_min <= 1:

@@ -96,14 +96,16 @@ class SetEncoder(nn.Module):
     """Single-head self-attention over a user's pair tokens, masked mean pool, Gaussian head.
 
     ``A = softmax(Q K^T / sqrt(Z))`` over the real pairs only (padded keys get -inf);
-    ``u = mean over real pairs of (A V)``; ``mean = clamp(W_mu u, -b, b)``,
+    ``u = mean over real pairs of (A V)`` (``pooling="sum"``: the sum, so evidence adds up with
+    each answer); ``mean = clamp(W_mu u, -b, b)``,
     ``logvar = clamp(W_l u, l_min, 1)`` (the paper's ``b = 1``, ``l_min = -1`` by default). No positional encoding, so permuting the pairs permutes
     the rows of ``A V`` and leaves ``u`` unchanged.
     """
 
-    def __init__(self, latent_dim: int, mean_bound: float = 1.0, logvar_min: float = -1.0) -> None:
+    def __init__(self, latent_dim: int, mean_bound: float = 1.0, logvar_min: float = -1.0,
+                 pooling: str = "mean") -> None:
         super().__init__()
-        self.mean_bound, self.logvar_min = mean_bound, logvar_min
+        self.mean_bound, self.logvar_min, self.pooling = mean_bound, logvar_min, pooling
         self.query = nn.Linear(latent_dim, latent_dim, bias=False)
         self.key = nn.Linear(latent_dim, latent_dim, bias=False)
         self.value = nn.Linear(latent_dim, latent_dim, bias=False)
@@ -123,7 +125,9 @@ class SetEncoder(nn.Module):
         scores = torch.einsum("bqz,bkz->bqk", q, k) * self.scale  # [B, C, C]
         scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
         attention = torch.softmax(scores.float(), dim=-1).to(tokens.dtype)  # [B, C, C]
-        query_weights = mask.to(tokens.dtype) / mask.sum(dim=1, keepdim=True)  # [B, C]
+        query_weights = mask.to(tokens.dtype)  # [B, C]: sum over the real pairs' rows ...
+        if self.pooling == "mean":  # ... or their mean (the paper)
+            query_weights = query_weights / mask.sum(dim=1, keepdim=True)
         key_weights = torch.einsum("bq,bqk->bk", query_weights, attention)  # [B, C]
         pooled = self.value(torch.einsum("bk,bkz->bz", key_weights, tokens))  # [B, Z]
         mean = self.to_mean(pooled).clamp(-self.mean_bound, self.mean_bound)

@@ -112,6 +112,11 @@ def _same(letter: str, *shapes: dict[str, int]) -> None:
         raise ShapeError(f"inconsistent {letter} across inputs: got sizes {sorted(values)}.")
 
 
+def _masked_sum(values: Tensor, mask: Tensor) -> Tensor:
+    """Sum of ``values [B, C, F]`` over the real pairs of ``mask [B, C]`` -> ``[B, F]``."""
+    return torch.einsum("bc,bcf->bf", mask.to(values.dtype), values)
+
+
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     """Mean of ``values [B, C, F]`` over the real pairs of ``mask [B, C]`` -> ``[B, F]``."""
     weights = mask.to(values.dtype) / mask.sum(dim=1, keepdim=True)  # [B, C]
@@ -139,7 +144,7 @@ class RewardModel(nn.Module):
         elif cfg.kind in ("vpl", "ivpl"):
             self.tokenizer = PairTokenizer(D, H, Z)
         if cfg.has_latent:
-            self.set_encoder = SetEncoder(Z, cfg.mean_bound, cfg.logvar_min)
+            self.set_encoder = SetEncoder(Z, cfg.mean_bound, cfg.logvar_min, cfg.pooling)
         if cfg.uses_flow:
             split = cfg.kind == "spl" and cfg.split_context
             ctx_dim = Z // 2 if split else Z
@@ -148,6 +153,9 @@ class RewardModel(nn.Module):
             self.decoder: nn.Module = FiLMDecoder(D, cfg.z_dim, H)
         else:
             self.decoder = ConcatDecoder(D, cfg.z_dim, H)
+        # optional personal term z . (U x): a low-rank head the latent steers directly
+        self.latent_head = (nn.Linear(D, cfg.z_dim, bias=False)
+                            if cfg.latent_head and cfg.has_latent else None)
 
     def __repr__(self) -> str:
         c = self.cfg
@@ -217,8 +225,9 @@ class RewardModel(nn.Module):
                     swapped = self.set_encoder(torch.cat([g_r, g_c], -1), mask)
                 mean_swap, logvar_swap = swapped.mean.float(), swapped.logvar.float()
             if self.cfg.split_context:
-                c_d = _masked_mean((g_c - g_r) / 2, mask)  # [B, Z/2] swap-reversible
-                c_s = _masked_mean((g_c + g_r) / 2, mask)  # [B, Z/2] swap-invariant
+                pool = _masked_mean if self.cfg.pooling == "mean" else _masked_sum
+                c_d = pool((g_c - g_r) / 2, mask)  # [B, Z/2] swap-reversible
+                c_s = pool((g_c + g_r) / 2, mask)  # [B, Z/2] swap-invariant
                 return mean.float(), logvar.float(), c_d, c_s, mean_swap, logvar_swap
         else:
             mean, logvar, pooled = self.set_encoder(tokens[0], mask)
@@ -327,7 +336,11 @@ class RewardModel(nn.Module):
         a = _check_shape("x", x, ("B", "N", self.cfg.embed_dim))
         b = _check_shape("z", z, ("B", self.cfg.z_dim))
         _same("B", a, b)
-        return self.decoder(x, z.to(x.dtype) if z.dtype != x.dtype else z).float()
+        z = z.to(x.dtype) if z.dtype != x.dtype else z
+        out = self.decoder(x, z)  # [B, N]
+        if self.latent_head is not None:
+            out = out + torch.einsum("bnz,bz->bn", self.latent_head(x), z)
+        return out.float()
 
     def reward_grid(self, x: Tensor, z: Tensor) -> Tensor:
         """Rewards of the same N responses under S latents: x ``[N, D]``, z ``[S, Z]`` -> ``[S, N]``.
@@ -337,7 +350,11 @@ class RewardModel(nn.Module):
         """
         _check_shape("x", x, ("N", self.cfg.embed_dim))
         _check_shape("z", z, ("S", self.cfg.z_dim))
-        out = self.decoder(x[None], z.to(x.dtype) if z.dtype != x.dtype else z).float()
+        z = z.to(x.dtype) if z.dtype != x.dtype else z
+        out = self.decoder(x[None], z)  # [S, N] (a Z = 0 decoder returns [1, N])
+        if self.latent_head is not None:
+            out = out + z @ self.latent_head(x).T  # + [S, N]
+        out = out.float()
         return out.expand(z.shape[0], -1)  # [S, N] (a Z = 0 decoder returns [1, N])
 
     def _latent_for(self, batch: PreferenceBatch, with_swap: bool) -> tuple[Tensor, Posterior | None]:
