@@ -67,6 +67,13 @@ class ModelConfig:
         metadata={"help": "add a linear personal term z . (U x) to the reward (a low-rank head "
                           "the latent steers directly; spl/vpl/ivpl)"},
     )
+    evidence_mean: bool = field(
+        default=False,
+        metadata={"help": "add the pooled swap-reversible evidence, W (token(c, r) - "
+                          "token(r, c)) / 2, to the posterior mean: a swapped answer moves it "
+                          "the opposite way by construction (spl: c_d; vpl/ivpl: the "
+                          "antisymmetrised pair token)"},
+    )
     mean_bound: float = field(
         default=1.0,
         metadata={"help": "posterior mean clamped to [-b, b] (paper: 1; wider lets z reach "

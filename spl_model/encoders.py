@@ -113,8 +113,9 @@ class SetEncoder(nn.Module):
         self.to_logvar = nn.Linear(latent_dim, latent_dim)
         self.scale = 1.0 / math.sqrt(latent_dim)
 
-    def forward(self, tokens: Tensor, mask: Tensor) -> GaussianParams:
-        """tokens ``[B, C, Z]``, mask ``[B, C]`` bool (each row needs >= 1 True).
+    def forward(self, tokens: Tensor, mask: Tensor, evidence: Tensor | None = None) -> GaussianParams:
+        """tokens ``[B, C, Z]``, mask ``[B, C]`` bool (each row needs >= 1 True); ``evidence``
+        ``[B, Z]`` (optional) is added to the mean before the clamp.
 
         Two exact shortcuts keep this cheap: queries and keys are computed for the real pairs
         only, and since ``mean_q (A V)_q = (mean_q A_q) V`` and V is linear, the value
@@ -130,6 +131,9 @@ class SetEncoder(nn.Module):
             query_weights = query_weights / mask.sum(dim=1, keepdim=True)
         key_weights = torch.einsum("bq,bqk->bk", query_weights, attention)  # [B, C]
         pooled = self.value(torch.einsum("bk,bkz->bz", key_weights, tokens))  # [B, Z]
-        mean = self.to_mean(pooled).clamp(-self.mean_bound, self.mean_bound)
+        mean = self.to_mean(pooled)
+        if evidence is not None:
+            mean = mean + evidence
+        mean = mean.clamp(-self.mean_bound, self.mean_bound)
         logvar = self.to_logvar(pooled).clamp(self.logvar_min, 1.0)
         return GaussianParams(mean, logvar, pooled)

@@ -145,6 +145,9 @@ class RewardModel(nn.Module):
             self.tokenizer = PairTokenizer(D, H, Z)
         if cfg.has_latent:
             self.set_encoder = SetEncoder(Z, cfg.mean_bound, cfg.logvar_min, cfg.pooling)
+        # optional evidence path to the posterior mean (ModelConfig.evidence_mean)
+        self.evidence = (nn.Linear(Z // 2 if cfg.kind == "spl" else Z, Z, bias=False)
+                         if cfg.evidence_mean and cfg.has_latent else None)
         if cfg.uses_flow:
             split = cfg.kind == "spl" and cfg.split_context
             ctx_dim = Z // 2 if split else Z
@@ -183,6 +186,8 @@ class RewardModel(nn.Module):
         assert self.tokenizer is not None
         if self.cfg.kind == "spl":
             return tuple(self.tokenizer(chosen, rejected, mask))
+        if self.evidence is not None:  # VPL's evidence needs the swapped pair's token too
+            return (self.tokenizer(chosen, rejected, mask), self.tokenizer(rejected, chosen, mask))
         return (self.tokenizer(chosen, rejected, mask),)
 
     def _base(
@@ -217,20 +222,23 @@ class RewardModel(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
         assert self.set_encoder is not None
         mean_swap = logvar_swap = None
+        pool = _masked_mean if self.cfg.pooling == "mean" else _masked_sum
         if self.cfg.kind == "spl":
             g_c, g_r = tokens  # [B, C, Z/2] each
-            mean, logvar, pooled = self.set_encoder(torch.cat([g_c, g_r], -1), mask)
+            c_d = pool((g_c - g_r) / 2, mask)  # [B, Z/2] swap-reversible
+            c_s = pool((g_c + g_r) / 2, mask)  # [B, Z/2] swap-invariant
+            ev = None if self.evidence is None else self.evidence(c_d)  # [B, Z]
+            mean, logvar, pooled = self.set_encoder(torch.cat([g_c, g_r], -1), mask, ev)
             if with_swap:
                 with torch.no_grad():  # the swapped token: the same halves, exchanged
-                    swapped = self.set_encoder(torch.cat([g_r, g_c], -1), mask)
+                    swapped = self.set_encoder(torch.cat([g_r, g_c], -1), mask,
+                                               None if ev is None else -ev)
                 mean_swap, logvar_swap = swapped.mean.float(), swapped.logvar.float()
             if self.cfg.split_context:
-                pool = _masked_mean if self.cfg.pooling == "mean" else _masked_sum
-                c_d = pool((g_c - g_r) / 2, mask)  # [B, Z/2] swap-reversible
-                c_s = pool((g_c + g_r) / 2, mask)  # [B, Z/2] swap-invariant
                 return mean.float(), logvar.float(), c_d, c_s, mean_swap, logvar_swap
         else:
-            mean, logvar, pooled = self.set_encoder(tokens[0], mask)
+            ev = None if self.evidence is None else self.evidence(pool((tokens[0] - tokens[1]) / 2, mask))
+            mean, logvar, pooled = self.set_encoder(tokens[0], mask, ev)
         return mean.float(), logvar.float(), pooled, pooled, mean_swap, logvar_swap
 
     def _push(

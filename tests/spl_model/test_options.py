@@ -41,3 +41,25 @@ def test_bad_pooling_is_refused() -> None:
 
     with pytest.raises(ValueError, match="pooling"):
         ModelConfig(pooling="max")
+
+
+@pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl"])
+def test_evidence_mean_turns_with_a_swapped_answer(kind: str) -> None:
+    """The evidence term is antisymmetric: swapping every answer negates it, so with an
+    otherwise zero mean the posterior mean flips sign exactly."""
+    model = tiny_model(kind, evidence_mean=True, mean_bound=100.0).eval()
+    torch.nn.init.zeros_(model.set_encoder.to_mean.weight)
+    torch.nn.init.zeros_(model.set_encoder.to_mean.bias)
+    ctx_c, ctx_r, mask = random_context([3, 2])
+    mean = model.posterior(ctx_c, ctx_r, mask).mean
+    swapped = model.posterior(ctx_r, ctx_c, mask).mean
+    assert mean.abs().max() > 1e-3
+    torch.testing.assert_close(swapped, -mean)
+    # the look-ahead path (one more answer for M alternatives) agrees with posterior()
+    new_c, new_r = torch.randn(2, 3, D), torch.randn(2, 3, D)
+    ahead = model.lookahead_z(ctx_c, ctx_r, mask, new_c, new_r)
+    for m in range(3):
+        full = model.posterior(torch.cat([ctx_c, new_c[:, m:m + 1]], 1),
+                               torch.cat([ctx_r, new_r[:, m:m + 1]], 1),
+                               torch.cat([mask, torch.ones(2, 1, dtype=torch.bool)], 1)).z
+        torch.testing.assert_close(ahead[:, m], full, atol=1e-5, rtol=1e-4)
