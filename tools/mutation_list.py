@@ -1,0 +1,32 @@
+"""Issue 13's hand-made mutations that once survived the suite, each with the tests that must
+now kill it: ``(module, exact old text, new text, pytest node ids)``.
+
+Run them with ``python tools/mutate.py --listed``. The old text must occur exactly once in the
+module; when the code moves on, update the entry rather than dropping it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LISTED"]
+
+_NUMBERS = "tests/spl_model/test_exact_numbers.py"
+_EVAL = "tests/train/test_evaluate_numbers.py"
+_RESUME = "tests/train/test_fit_resume.py"
+_APP = "tests/app/test_app_numbers.py"
+
+LISTED: list[tuple[str, str, str, list[str]]] = [
+    ("spl_model/models.py", "monte_carlo_kl(post.log_q, post.z, self.cfg.free_nats)",
+     "monte_carlo_kl(post.log_q, post.z, 0)",
+     [f"{_NUMBERS}::test_free_nats_remove_the_kl_gradient_but_not_its_value"]),
+    ("spl_model/models.py", "z0 = mean + torch.exp(logvar / 2) * torch.randn_like(mean)  # [B, n, Z]",
+     "z0 = mean + torch.exp(logvar) * torch.randn_like(mean)  # [B, n, Z]",
+     [f"{_NUMBERS}::test_sample_z_spread_is_the_posterior_standard_deviation"]),
+    ("spl_model/encoders.py", "self.scale = 1.0 / math.sqrt(latent_dim)",
+     "self.scale = 1.0 / latent_dim",
+     [f"{_NUMBERS}::test_set_encoder_attention_is_scaled_by_one_over_sqrt_z"]),
+    ("spl_model/decoders.py", "return 1 + 0.5 * torch.tanh(raw_gamma)",
+     "return 1 + 0.25 * torch.tanh(raw_gamma)",
+     [f"{_NUMBERS}::test_film_gamma_is_one_plus_half_tanh_and_spans_half_to_three_halves"]),
+    ("spl_model/active.py", "z = point + spread * (z - point)", "z = point + 1.0 * (z - point)",
+     [f"{_NUMBERS}::test_select_query_spread_tempers_samples_around_the_point_latent"]),
+]
