@@ -255,8 +255,10 @@ def write_results(results: dict[str, dict]) -> None:
     (RESULTS / "mutation.md").write_text("\n".join(lines) + "\n")
 
 
-def run_listed(tree: Path) -> None:
-    from tools.mutation_list import LISTED as listed
+def run_listed(tree: Path, match: str | None = None) -> None:
+    from tools.mutation_list import LISTED
+
+    listed = [entry for entry in LISTED if match is None or match in entry[0]]
 
     rows = ["# Issue 13's hand-made mutations and the tests that kill them", "",
             "Written by `python tools/mutate.py --listed`: each mutation is applied alone to a "
@@ -289,6 +291,7 @@ def main() -> None:
                         "default: all of them")
     parser.add_argument("--limit", type=int, help="only the first N mutants of each module")
     parser.add_argument("--listed", action="store_true", help="issue 13's mutations only")
+    parser.add_argument("--match", help="with --listed: only the modules whose path has this")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     args = parser.parse_args()
     modules = args.module or list(MODULES)
@@ -303,7 +306,7 @@ def main() -> None:
     tree = _copy_tree()
     try:
         if args.listed:
-            run_listed(tree)
+            run_listed(tree, args.match)
             return
         results = {m: run_module(tree, m, MODULES[m], args.limit) for m in modules}
         write_results(results)
