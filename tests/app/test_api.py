@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import threading
 from pathlib import Path
@@ -20,12 +19,6 @@ TOKEN = "test-admin-token"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing",
                                         "ignore:.*no_silent_downcasting.*",
                                         "ignore:The copy keyword is deprecated")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +41,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as app.py does (SPL_TORCH_THREADS)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
+    from bench.appserver import serve_in_process
+
+    url = serve_in_process(demo, show_error=False, **launch_options(service))
     try:
-        yield f"http://127.0.0.1:{port}/", store, service
+        yield url, store, service
     finally:
         demo.close()
         store.close()
