@@ -175,7 +175,7 @@ def mutants(source: str) -> list[Mutant]:
             if replacement is not None:
                 fresh = _Replace(target, ast.copy_location(replacement, target)).visit(fresh)
             out.append(Mutant(getattr(node, "lineno", 0), what, ast.unparse(fresh) + "\n"))
-    return out
+    return sorted(out, key=lambda m: m.line)  # stable: the walk's order within a line
 
 
 # -- running -------------------------------------------------------------------------------
@@ -220,7 +220,8 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> 
             killed += outcome != "passed"
             timeouts += outcome == "timeout"
             if outcome == "passed":
-                survivors.append(f"line {mutant.line}: {mutant.what}")
+                code = original.splitlines()[mutant.line - 1].strip()
+                survivors.append(f"line {mutant.line}: {mutant.what} in `{code}`")
             print(f"{module} {n}/{len(found)} line {mutant.line} {mutant.what}: {outcome}",
                   flush=True)
     finally:
