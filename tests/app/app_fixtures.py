@@ -119,3 +119,19 @@ def launch_demo(store, assets_dir: Path, admin_token: str):
     demo = build_app(store, service, Settings(db_path=store.path, admin_token=admin_token))
     url = serve_in_process(demo, show_error=False, **launch_options(service))
     return demo, url, service
+
+
+CALL_TIMEOUT = 120.0  # seconds one API call may take before the test fails (a busy 2-core box)
+
+
+def deadline_client(url: str, timeout: float = CALL_TIMEOUT, **kwargs):
+    """A ``gradio_client.Client`` whose ``predict`` fails after ``timeout`` seconds instead of
+    waiting forever on a server that stopped answering (``Client.predict`` has no deadline)."""
+    from gradio_client import Client
+
+    class DeadlineClient(Client):
+        def predict(self, *args, api_name=None, fn_index=None, headers=None, **kw):
+            job = self.submit(*args, api_name=api_name, fn_index=fn_index, headers=headers, **kw)
+            return job.result(timeout=timeout)
+
+    return DeadlineClient(url, **kwargs)

@@ -11,6 +11,8 @@ import pytest
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
 
+from app_fixtures import deadline_client  # noqa: E402
+
 from app.settings import Settings  # noqa: E402
 from app.store import Store  # noqa: E402
 
@@ -54,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
 
 @pytest.fixture(scope="module")
 def client(server) -> Client:
-    return Client(server[0], verbose=False)
+    return deadline_client(server[0], verbose=False)
 
 
 def label_all(client: Client, sid: str, choice: str = "A") -> list[str]:
@@ -166,7 +168,7 @@ def test_sixteen_concurrent_sessions(server) -> None:
 
     def visitor(i: int) -> None:
         try:
-            client = Client(url, verbose=False)
+            client = deadline_client(url, verbose=False)
             sid = client.predict(f"CONC-{i}", api_name="/new_session")
             results[i] = (sid, label_all(client, sid, "AB"[i % 2]))
         except BaseException as exc:  # noqa: BLE001 - reported below

@@ -24,6 +24,8 @@ gradio_client = pytest.importorskip("gradio_client")
 from click.testing import CliRunner  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
+from app_fixtures import deadline_client  # noqa: E402
+
 from app.store import Store  # noqa: E402
 
 TOKEN = "hostile-admin-token"
@@ -60,7 +62,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
     store = Store.open(tmp / "spl.db")
     demo, url, service = launch_demo(store, assets_dir, TOKEN)
     try:
-        client = Client(url, verbose=False)
+        client = deadline_client(url, verbose=False)
         w = World(url, store, client, service, tmp)
         w.sid = client.predict("ATTACKER", api_name="/new_session")
         pair = client.predict(w.sid, api_name="/next_pair")
