@@ -8,7 +8,8 @@ Two modes:
   of the working tree, and that module's test files run (``pytest -x``, in file order, with a
   deadline). A failing or timed-out run kills the mutant. The counts go to
   ``docs/results/mutation.json`` (merged with the modules already there) and the survivors to
-  ``docs/results/mutation.md``.
+  ``docs/results/mutation.md``; ``EQUIVALENT`` lists survivors checked by hand and found
+  equivalent, left out of the score.
 * ``python tools/mutate.py --listed``: the hand-made mutations of issue 13, each an exact text
   replacement, each against the named tests meant to kill it; the table goes to
   ``docs/results/mutation-listed.md``. A replacement whose text is no longer in the module is
@@ -67,6 +68,10 @@ MODULES: dict[str, list[str]] = {
                         "tests/app/test_active_order.py"],
     "app/store.py": ["tests/app/test_store.py", "tests/app/test_app_numbers.py"],
 }
+
+# survivors checked by hand and found equivalent: module -> {"line N: what": why}; they count
+# neither as killed nor as survived (line numbers move with the code: re-check after edits)
+EQUIVALENT: dict[str, dict[str, str]] = {}
 
 PYTEST = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--no-header"]
 
@@ -207,13 +212,15 @@ def _run_tests(tree: Path, tests: list[str], timeout: float) -> str:
 def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> dict:
     path = tree / module
     original = path.read_text()
-    started = time.perf_counter()
-    if _run_tests(tree, tests, timeout=1200) != "passed":
-        raise SystemExit(f"{module}: its tests fail before any mutation; fix them first.")
-    deadline = max(60.0, 4 * (time.perf_counter() - started))
     found = mutants(original)[:limit]
-    killed, survivors, timeouts = 0, [], 0
+    killed, survivors, equivalent, timeouts = 0, [], [], 0
     try:
+        # the baseline: the module as the mutants are written (unparsed, comments dropped)
+        path.write_text(ast.unparse(ast.parse(original)) + "\n")
+        started = time.perf_counter()
+        if _run_tests(tree, tests, timeout=1200) != "passed":
+            raise SystemExit(f"{module}: its tests fail before any mutation; fix them first.")
+        deadline = max(60.0, 4 * (time.perf_counter() - started))
         for n, mutant in enumerate(found, 1):
             path.write_text(mutant.source)
             outcome = _run_tests(tree, tests, deadline)
@@ -221,7 +228,11 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> 
             timeouts += outcome == "timeout"
             if outcome == "passed":
                 code = original.splitlines()[mutant.line - 1].strip()
-                survivors.append(f"line {mutant.line}: {mutant.what} in `{code}`")
+                key = f"line {mutant.line}: {mutant.what}"
+                if key in EQUIVALENT.get(module, {}):
+                    equivalent.append(f"{key} in `{code}`: {EQUIVALENT[module][key]}")
+                else:
+                    survivors.append(f"{key} in `{code}`")
             print(f"{module} {n}/{len(found)} line {mutant.line} {mutant.what}: {outcome}",
                   flush=True)
     finally:
@@ -229,7 +240,7 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> 
     total = killed + len(survivors)
     return {"killed": killed, "survived": len(survivors),
             "score": round(killed / total, 4) if total else None, "timeouts": timeouts,
-            "tests": tests, "survivors": survivors,
+            "tests": tests, "survivors": survivors, "equivalent": equivalent,
             "partial": limit is not None and limit < len(mutants(original))}
 
 
@@ -253,6 +264,9 @@ def write_results(results: dict[str, dict]) -> None:
     for module, r in sorted(merged.items()):
         lines += ["", f"## `{module}`", ""]
         lines += [f"- {s}" for s in r.get("survivors", [])] or ["No survivors."]
+        if r.get("equivalent"):
+            lines += ["", "Equivalent (checked by hand, left out of the score):", ""]
+            lines += [f"- {s}" for s in r["equivalent"]]
     (RESULTS / "mutation.md").write_text("\n".join(lines) + "\n")
 
 

@@ -141,6 +141,10 @@ def test_bradley_terry_with_mask_and_margin():
     )
     with_margin = sum(-math.log(1 / (1 + math.exp(-(x - 0.5)))) for x in d) / 4
     assert bradley_terry_loss(chosen, rejected, mask, margin=0.5).item() == pytest.approx(with_margin)
+    one = torch.tensor([[True, False, False], [False, False, False]])  # a single real pair
+    assert bradley_terry_loss(chosen, rejected, one).item() == pytest.approx(
+        -math.log(1 / (1 + math.exp(-1.0))))
+    assert bradley_terry_loss(chosen, rejected, torch.zeros_like(mask)).item() == 0.0  # none
 
 
 # -- RewardModel.loss -----------------------------------------------------------------------
