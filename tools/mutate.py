@@ -31,6 +31,7 @@ import ast
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -318,6 +319,7 @@ def main() -> None:
             for m in mutants((ROOT / module).read_text()):
                 print(f"{module}:{m.line}: {m.what}")
         return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the copy is removed
     tree = _copy_tree()
     try:
         if args.listed:
