@@ -72,6 +72,15 @@ def test_free_nats_keep_the_value_but_stop_the_gradient_below_the_threshold():
     monte_carlo_kl(log_q, z, free_nats=0.0).sum().backward()
     assert log_q.grad.tolist() == [1.0, 1.0]
 
+    log_q.grad = None
+    monte_carlo_kl(log_q, z).sum().backward()  # the default: no free nats
+    assert log_q.grad.tolist() == [1.0, 1.0]
+
+    log_q.grad = None  # "below" is strict: a KL^ exactly at the threshold passes its gradient
+    at = monte_carlo_kl(log_q, z)[0].item()
+    monte_carlo_kl(log_q, z, free_nats=at).sum().backward()
+    assert log_q.grad.tolist() == [1.0, 1.0]
+
 
 # -- annealing ------------------------------------------------------------------------------
 
