@@ -113,6 +113,8 @@ def test_guide_loss_equals_the_formula(eta, scale):
     g = torch.Generator().manual_seed(0)
     mu, l, mu_s, l_s = (scale * torch.randn(5, 4, generator=g) for _ in range(4))
     torch.testing.assert_close(guide_loss(mu, l, mu_s, l_s, eta), _guide_by_hand(mu, l, mu_s, l_s, eta))
+    if eta == 0.1:  # the SPL release's eta is the default
+        torch.testing.assert_close(guide_loss(mu, l, mu_s, l_s), _guide_by_hand(mu, l, mu_s, l_s, 0.1))
 
 
 def test_guide_loss_is_minimal_for_a_mirrored_mean_and_the_same_logvar():
