@@ -300,7 +300,8 @@ def run_listed(tree: Path, match: str | None = None) -> None:
             finally:
                 path.write_text(original)
         print(f"{n}. {module}: {outcome}", flush=True)
-        rows.append(f"| {n} | `{module}` | `{old.strip()}` -> `{new.strip()}` | "
+        shown_old, shown_new = " ".join(old.split()), " ".join(new.split())  # one table row
+        rows.append(f"| {n} | `{module}` | `{shown_old}` -> `{shown_new}` | "
                     + "<br>".join(f"`{t}`" for t in tests) + f" | {outcome} |")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "mutation-listed.md").write_text("\n".join(rows) + "\n")
