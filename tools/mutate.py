@@ -60,7 +60,7 @@ MODULES: dict[str, list[str]] = {
                             "tests/spl_model/test_exact_numbers.py"],
     "spl_model/checkpoint.py": ["tests/spl_model/test_checkpoint.py"],
     "spl_model/config.py": ["tests/spl_model/test_models.py"],
-    "train/batching.py": ["tests/train/test_evaluate_numbers.py"],
+    "train/batching.py": ["tests/train/test_evaluate_numbers.py", "tests/train/test_fit_resume.py"],
     "train/evaluate.py": ["tests/train/test_evaluate_numbers.py"],
     "train/resume.py": ["tests/train/test_fit_resume.py", "tests/train/test_fit.py"],
     "train/fit.py": ["tests/train/test_fit_resume.py", "tests/train/test_fit.py"],
