@@ -259,8 +259,12 @@ def write_results(results: dict[str, dict]) -> None:
     not_run = [m for m in MODULES if m not in merged]
     lines = ["# Mutation testing: surviving mutants", "",
              "Written by `python tools/mutate.py` (`make mutate`); see its docstring for the "
-             "operators. Each module ran only the test files listed for it.", "",
-             "| module | killed | survived | score | tests |", "| --- | --- | --- | --- | --- |"]
+             "operators. Each module ran only the test files listed for it; score = killed / "
+             "(killed + survived), equivalent mutants left out.", ""]
+    if not_run:
+        lines += [f"**Partial:** {len(merged)} of {len(MODULES)} modules have been run; the "
+                  "others are listed under *Not run yet*.", ""]
+    lines += ["| module | killed | survived | score | tests |", "| --- | --- | --- | --- | --- |"]
     for module, r in sorted(merged.items()):
         partial = " (first mutants only)" if r.get("partial") else ""
         lines.append(f"| `{module}`{partial} | {r['killed']} | {r['survived']} | {r['score']} | "
@@ -269,6 +273,8 @@ def write_results(results: dict[str, dict]) -> None:
         lines += ["", "**Not run yet:** " + ", ".join(f"`{m}`" for m in not_run) + "."]
     for module, r in sorted(merged.items()):
         lines += ["", f"## `{module}`", ""]
+        if r.get("command"):
+            lines += [f"Run with `{r['command']}`.", ""]
         lines += [f"- {s}" for s in r.get("survivors", [])] or ["No survivors."]
         if r.get("equivalent"):
             lines += ["", "Equivalent (checked by hand, left out of the score):", ""]
@@ -332,6 +338,8 @@ def main() -> None:
             run_listed(tree, args.match)
             return
         results = {m: run_module(tree, m, MODULES[m], args.limit) for m in modules}
+        for result in results.values():
+            result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
         write_results(results)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
