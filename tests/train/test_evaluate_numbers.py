@@ -178,3 +178,19 @@ def test_batch_swap_and_max_context_by_hand() -> None:
         torch.testing.assert_close(swapped.chosen[b, 0], emb[split.chosen[i]])  # targets stay
     assert cut.ctx_mask.tolist() == [[True]] * 3
     assert torch.equal(swapped.ctx_mask, plain.ctx_mask)
+
+
+def test_split_sizes_are_frozen_and_counted() -> None:
+    split, _ = tiny_split()
+    assert split.context_sizes.tolist() == [1, 2, 3] * 4
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        split.name = "train"  # type: ignore[misc]
+
+
+def test_user_features_are_the_weights_else_a_one_hot_of_the_type() -> None:
+    from train.batching import user_features
+
+    card = {"user_types": ["a", "b", "c"]}
+    assert user_features({"user": "u1", "user_weights": [0.5, -1, 2]}, card, []) == [0.5, -1.0, 2.0]
+    assert user_features({"user": "u1", "user_type": "b"}, card, []) == [0.0, 1.0, 0.0]
+    assert user_features({"user": "u2", "user_weights": None}, {}, ["u1", "u2"]) == [0.0, 1.0]
