@@ -194,3 +194,30 @@ def test_user_features_are_the_weights_else_a_one_hot_of_the_type() -> None:
     assert user_features({"user": "u1", "user_weights": [0.5, -1, 2]}, card, []) == [0.5, -1.0, 2.0]
     assert user_features({"user": "u1", "user_type": "b"}, card, []) == [0.0, 1.0, 0.0]
     assert user_features({"user": "u2", "user_weights": None}, {}, ["u1", "u2"]) == [0.0, 1.0]
+
+
+def test_encode_split_points_each_context_pair_at_its_chosen_and_rejected_texts() -> None:
+    from types import SimpleNamespace
+
+    from train.backbones import render
+    from train.batching import encode_split
+
+    survey = {"s0": {"prompt": "p0", "a": "yes", "b": "no"},
+              "s1": {"prompt": "p1", "a": "left", "b": "right"}}
+    rows = [{"user": "u1", "user_type": "kind", "prompt": "q", "chosen": "c1", "rejected": "r1",
+             "controversial": True, "context": [{"id": "s0", "chosen": "a"}, {"id": "s1", "chosen": "b"}]},
+            {"user": "u2", "prompt": "q", "chosen": "c2", "rejected": "r2", "controversial": False,
+             "context": [{"id": "s1", "chosen": "a"}]}]
+    dataset = SimpleNamespace(train=rows, test=rows, survey=survey, folder="tiny",
+                              card={"user_types": ["kind", "u2"]})
+    texts = [render("q", t) for t in ("c1", "r1", "c2", "r2")] + [
+        render(p, t) for p, t in (("p0", "yes"), ("p0", "no"), ("p1", "left"), ("p1", "right"))]
+    ids = {t: i for i, t in enumerate(texts)}
+    split = encode_split(dataset, "test", ids)
+    assert split.chosen.tolist() == [0, 2] and split.rejected.tolist() == [1, 3]
+    assert split.ctx_chosen.tolist() == [[4, 7], [6, 0]]  # s1 answered "b": right over left
+    assert split.ctx_rejected.tolist() == [[5, 6], [7, 0]]
+    assert split.ctx_mask.tolist() == [[True, True], [True, False]]
+    assert split.controversial.tolist() == [True, False]
+    assert split.user_types == ["kind", "u2"] and split.users == ["u1", "u2"]
+    assert split.features.tolist() == [[1.0, 0.0], [0.0, 1.0]]
