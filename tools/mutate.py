@@ -77,6 +77,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
                                  "[B, Z]: the same dimension",
     },
+    "train/resume.py": {
+        "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
+        "line 75: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
+                           "have no dot, so the same three parts",
+    },
 }
 
 PYTEST = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--no-header"]

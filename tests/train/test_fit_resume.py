@@ -85,3 +85,35 @@ def test_resuming_with_other_settings_is_refused(data, tmp_path: Path,
         with pytest.raises(ResumeMismatch, match="other settings; pass --overwrite"):
             fit(data, tmp_path / "run", other_model, other_fit, progress=False, plots=False)
     assert json.loads((tmp_path / "run" / "resume" / "progress.json").read_text())["step"] == 3
+
+
+def test_nothing_to_resume_starts_at_step_zero_and_clearing_nothing_is_fine(tmp_path: Path) -> None:
+    from train.resume import clear_progress, load_progress
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.AdamW(model.parameters())
+    assert load_progress(tmp_path, {"any": 1}, model, optimizer) == (0, [], 0.0)
+    clear_progress(tmp_path)  # no resume/ folder: nothing to do, no error
+    assert not (tmp_path / "resume").exists()
+
+
+def test_a_leftover_temporary_folder_does_not_block_saving(tmp_path: Path) -> None:
+    """A save killed half-way leaves ``.resume-tmp-<pid>``; the next save replaces it."""
+    import os
+
+    from train.resume import load_progress, save_progress
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    leftover = tmp_path / f".resume-tmp-{os.getpid()}"
+    leftover.mkdir()
+    (leftover / "state.safetensors").write_bytes(b"half a file")
+    save_progress(tmp_path, {"s": 1}, model, optimizer, 7, [{"step": 7}], 1.5)
+    assert not leftover.exists()
+    fresh = torch.nn.Linear(2, 1)
+    again = torch.optim.AdamW(fresh.parameters())
+    assert load_progress(tmp_path, {"s": 1}, fresh, again) == (7, [{"step": 7}], 1.5)
+    assert torch.equal(fresh.weight, model.weight)
+    assert torch.equal(again.state_dict()["state"][0]["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
