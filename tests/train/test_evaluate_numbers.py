@@ -108,7 +108,11 @@ def test_every_report_number_matches_a_row_by_row_computation() -> None:
     expected_au, expected_au_z = n_active(au_vec, threshold), n_active(z, threshold)
     assert expected_au != expected_au_z, (au_var, z_var)
 
+    model.train()  # evaluate_split switches to eval mode itself, and back afterwards
+    rng = torch.get_rng_state()
     metrics = evaluate_split(model, split, emb).metrics
+    assert model.training
+    assert torch.equal(torch.get_rng_state(), rng), "the KL's seeded draws leave the RNG as it was"
 
     right = [m > 0 for m in margins]
     contro = split.controversial.tolist()
@@ -221,3 +225,44 @@ def test_encode_split_points_each_context_pair_at_its_chosen_and_rejected_texts(
     assert split.controversial.tolist() == [True, False]
     assert split.user_types == ["kind", "u2"] and split.users == ["u1", "u2"]
     assert split.features.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+@torch.no_grad()
+def test_a_model_without_a_latent_reports_accuracy_only() -> None:
+    split, emb = tiny_split()
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="btl", embed_dim=D, latent_dim=0, hidden_dim=8)).eval()
+    result = evaluate_split(model, split, emb)
+    margins = [(model.reward(emb[split.chosen[i]][None, None], torch.zeros(1, 0))
+                - model.reward(emb[split.rejected[i]][None, None], torch.zeros(1, 0))).item()
+               for i in range(R)]
+    m = result.metrics
+    assert m["accuracy"] == pytest.approx(share([x > 0 for x in margins]))
+    for key in ("active_units", "active_units_share", "au_vector", "kl", "swap_flip_rate",
+                "active_units_z", "au_threshold", "latent_dim"):
+        assert m[key] is None, key
+    assert m["accuracy_by_context_size"] == {}
+    assert result.latents.shape == (R, 0)
+
+
+def test_latent_map_is_the_pca_of_the_latents() -> None:
+    from train.evaluate import latent_map
+
+    g = torch.Generator().manual_seed(3)
+    latents = torch.randn(6, 3, generator=g) * torch.tensor([3.0, 1.0, 0.1])  # [R, Z]
+    types = ["a", "b", "a", "b", "a", "b"]
+    out = latent_map(latents, types, max_points=4, seed=0)
+    mean = latents.mean(0)
+    assert out["method"] == "pca" and out["mean"] == pytest.approx(mean.tolist(), abs=1e-6)
+    components = torch.tensor(out["components"])  # [2, Z], orthonormal rows
+    torch.testing.assert_close(components @ components.T, torch.eye(2), atol=1e-5, rtol=0)
+    # the first component carries the most variance: no other unit direction carries more
+    spread = ((latents - mean) @ components.T).var(0)
+    assert spread[0] >= spread[1]
+    assert spread[0] >= ((latents - mean) @ torch.tensor([1.0, 0.0, 0.0])).var() - 1e-5
+    assert len(out["points"]) == 4
+    for p in out["points"]:
+        i = [j for j in range(6) if abs(((latents[j] - mean) @ components[0]).item() - p["x"]) < 1e-4]
+        assert i and types[i[0]] == p["user_type"]
+    assert latent_map(latents[:2], types[:2]) is None  # too few users
+    assert latent_map(latents[:, :1], types) is None  # one dimension: nothing to project
