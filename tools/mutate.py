@@ -77,6 +77,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
                                  "[B, Z]: the same dimension",
     },
+    "train/evaluate.py": {
+        "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the rows of v "
+                                   "(the first two are used) are the same",
+    },
     "train/resume.py": {
         "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
         "line 75: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "

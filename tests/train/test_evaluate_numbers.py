@@ -266,3 +266,5 @@ def test_latent_map_is_the_pca_of_the_latents() -> None:
         assert i and types[i[0]] == p["user_type"]
     assert latent_map(latents[:2], types[:2]) is None  # too few users
     assert latent_map(latents[:, :1], types) is None  # one dimension: nothing to project
+    smallest = latent_map(latents[:3, :2], types[:3])  # 3 users, 2 dimensions: a map
+    assert smallest is not None and len(smallest["points"]) == 3
