@@ -78,8 +78,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                  "[B, Z]: the same dimension",
     },
     "train/evaluate.py": {
-        "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the rows of v "
-                                   "(the first two are used) are the same",
+        "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
+                                   "rows of v (the components used) are the same up to sign, "
+                                   "which PCA leaves free",
     },
     "train/resume.py": {
         "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
