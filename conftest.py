@@ -15,3 +15,13 @@ import torch
 def _seed_everything(doctest_namespace: dict) -> None:
     torch.manual_seed(0)
     doctest_namespace["torch"] = torch
+
+
+def pytest_ignore_collect(collection_path, config) -> bool | None:
+    """Never collect a ``conftest.py`` as a doctest module (``--doctest-modules``): pytest has
+    already loaded it as a conftest, and importing it again under the shared module name
+    ``conftest`` clashes with another folder's conftest (so ``pytest tests/spl_model
+    tests/app`` failed at collection). Loading conftests is unaffected; none holds doctests."""
+    if collection_path.name == "conftest.py":
+        return True
+    return None

@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["OFFLINE_ENV", "ROOT", "AppProcess", "free_port", "tiny_runs"]
+__all__ = ["OFFLINE_ENV", "ROOT", "AppProcess", "free_port", "serve_in_process", "tiny_runs"]
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
@@ -32,9 +32,24 @@ OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
 
 
 def free_port() -> int:
+    """A port that was free a moment ago. Another process may take it before the caller
+    binds it: callers must retry on a collision (``AppProcess.start`` does), or let the server
+    choose its own port (:func:`serve_in_process`)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def serve_in_process(demo, **launch_options) -> str:
+    """Launch a Gradio ``demo`` in this process on a port Gradio chooses, and return its URL.
+
+    Gradio binds each candidate port itself and moves on to the next one when the bind fails,
+    so two test runs starting servers at once never race for one port (a port picked with
+    :func:`free_port` and handed to ``server_port`` can be taken in between)."""
+    if os.environ.get("GRADIO_SERVER_PORT"):
+        raise RuntimeError("unset GRADIO_SERVER_PORT: it pins every test server to one port")
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, **launch_options)
+    return demo.local_url
 
 
 def tiny_runs(root: Path, latent_dim: int = 16, hidden_dim: int = 256) -> str:
@@ -60,6 +75,10 @@ def tiny_runs(root: Path, latent_dim: int = 16, hidden_dim: int = 256) -> str:
     return str(root)
 
 
+class PortTaken(RuntimeError):
+    """The server could not bind the port it was given: another process took it first."""
+
+
 class AppProcess:
     """``python app.py`` on a free port with ``SPL_RUNS``/``SPL_DB``; ``start``, ``kill``,
     ``stop``; ``url`` once started. Output goes to ``log`` (a file) for post-mortems."""
@@ -77,8 +96,20 @@ class AppProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self, timeout: float = 120.0) -> AppProcess:
+    def start(self, timeout: float = 120.0, attempts: int = 3) -> AppProcess:
+        """Start on a free port and wait until it answers; a port taken between
+        :func:`free_port` and the server's bind (another test run) means another try."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> AppProcess:
         self.port = free_port()
+        log_start = self.log.stat().st_size if self.log.exists() else 0
         env = {**os.environ, **OFFLINE_ENV, "SPL_RUNS": self.runs, "SPL_DB": str(self.db),
                "PORT": str(self.port), **self.extra_env}
         env.pop("GRADIO_SERVER_PORT", None)
@@ -93,8 +124,13 @@ class AppProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                with open(self.log, "rb") as log:
+                    log.seek(log_start)
+                    output = log.read().decode(errors="replace")
+                if "address already in use" in output.lower() or "empty port" in output:
+                    raise PortTaken(f"port {self.port} was taken before app.py bound it")
                 raise RuntimeError(f"app.py exited with {self.proc.returncode}: "
-                                   f"{self.log.read_text(errors='replace')[-2000:]}")
+                                   f"{output[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url, timeout=2) as response:
                     if response.status == 200:

@@ -110,7 +110,7 @@ def build_dataset(folder: Path) -> Path:
 
 
 def launch_demo(store, assets_dir: Path, admin_token: str):
-    """Serve the runs in ``assets_dir`` (with :class:`FakeEmbedder`) on a free local port.
+    """Serve the runs in ``assets_dir`` (with :class:`FakeEmbedder`) on a port Gradio picks.
 
     Returns ``(demo, url, service)``; the caller closes ``demo``. Shared by the hostile-input and
     privacy tests, which both need a real server over a store they can inspect.
@@ -119,12 +119,26 @@ def launch_demo(store, assets_dir: Path, admin_token: str):
     from app.service import Service
     from app.settings import Settings
     from app.ui import build_app, launch_options
-    from bench.appserver import free_port
+    from bench.appserver import serve_in_process
 
     service = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
                                    embedder=FakeEmbedder())
     demo = build_app(store, service, Settings(db_path=store.path, admin_token=admin_token))
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
-    return demo, f"http://127.0.0.1:{port}/", service
+    url = serve_in_process(demo, show_error=False, **launch_options(service))
+    return demo, url, service
+
+
+CALL_TIMEOUT = 120.0  # seconds one API call may take before the test fails (a busy 2-core box)
+
+
+def deadline_client(url: str, timeout: float = CALL_TIMEOUT, **kwargs):
+    """A ``gradio_client.Client`` whose ``predict`` fails after ``timeout`` seconds instead of
+    waiting forever on a server that stopped answering (``Client.predict`` has no deadline)."""
+    from gradio_client import Client
+
+    class DeadlineClient(Client):
+        def predict(self, *args, api_name=None, fn_index=None, headers=None, **kw):
+            job = self.submit(*args, api_name=api_name, fn_index=fn_index, headers=headers, **kw)
+            return job.result(timeout=timeout)
+
+    return DeadlineClient(url, **kwargs)

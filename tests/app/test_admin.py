@@ -58,7 +58,9 @@ def test_backup_under_concurrent_writes_restores_every_committed_label(tmp_path:
     for thread in threads:
         thread.start()
     try:
-        while len(committed) < 30:
+        deadline = time.monotonic() + 60
+        while len(committed) < 30 and not errors:
+            assert time.monotonic() < deadline, "the writers committed < 30 labels in 60 s"
             time.sleep(0.01)
         before = set(committed)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -70,7 +72,8 @@ def test_backup_under_concurrent_writes_restores_every_committed_label(tmp_path:
     finally:
         stop.set()
         for thread in threads:
-            thread.join()
+            thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a writer did not stop"
     assert not errors, errors[:3]
     assert written_during > 0, "no write overlapped the snapshot"
 

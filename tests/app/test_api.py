@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,6 +11,8 @@ import pytest
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
 
+from app_fixtures import deadline_client  # noqa: E402
+
 from app.settings import Settings  # noqa: E402
 from app.store import Store  # noqa: E402
 
@@ -20,12 +21,6 @@ TOKEN = "test-admin-token"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing",
                                         "ignore:.*no_silent_downcasting.*",
                                         "ignore:The copy keyword is deprecated")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +43,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as app.py does (SPL_TORCH_THREADS)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
+    from bench.appserver import serve_in_process
+
+    url = serve_in_process(demo, show_error=False, **launch_options(service))
     try:
-        yield f"http://127.0.0.1:{port}/", store, service
+        yield url, store, service
     finally:
         demo.close()
         store.close()
@@ -61,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, assets_dir: Path):
 
 @pytest.fixture(scope="module")
 def client(server) -> Client:
-    return Client(server[0], verbose=False)
+    return deadline_client(server[0], verbose=False)
 
 
 def label_all(client: Client, sid: str, choice: str = "A") -> list[str]:
@@ -173,7 +168,7 @@ def test_sixteen_concurrent_sessions(server) -> None:
 
     def visitor(i: int) -> None:
         try:
-            client = Client(url, verbose=False)
+            client = deadline_client(url, verbose=False)
             sid = client.predict(f"CONC-{i}", api_name="/new_session")
             results[i] = (sid, label_all(client, sid, "AB"[i % 2]))
         except BaseException as exc:  # noqa: BLE001 - reported below

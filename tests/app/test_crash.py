@@ -46,6 +46,8 @@ def test_sigkill_mid_run_loses_no_acknowledged_label(runs: str, tmp_path: Path) 
     sessions: dict[int, str] = {}
     lock = threading.Lock()
     total = [0]
+    killed = threading.Event()
+    early_errors: list[BaseException] = []  # raised before the kill: a real failure
 
     def participant(i: int) -> None:
         try:
@@ -58,8 +60,9 @@ def test_sigkill_mid_run_loses_no_acknowledged_label(runs: str, tmp_path: Path) 
                 with lock:  # the response arrived: this label was acknowledged
                     acked[i].append((pair["pair_id"], choice))
                     total[0] += 1
-        except Exception:  # noqa: BLE001 - the server was killed under us
-            return
+        except Exception as exc:  # noqa: BLE001 - expected once the server is killed under us
+            if not killed.is_set():
+                early_errors.append(exc)
 
     threads = [threading.Thread(target=participant, args=(i,), daemon=True)
                for i in range(N_CLIENTS)]
@@ -68,11 +71,14 @@ def test_sigkill_mid_run_loses_no_acknowledged_label(runs: str, tmp_path: Path) 
     deadline = time.monotonic() + (600 if FULL else 120)
     while total[0] < KILL_AFTER and time.monotonic() < deadline:
         time.sleep(0.01)
+    killed.set()
     server.kill()
     with lock:
         snapshot = {i: list(v) for i, v in acked.items()}
     for thread in threads:
         thread.join(timeout=CALL_TIMEOUT + 5)
+    assert not early_errors, early_errors[:3]
+    assert not any(thread.is_alive() for thread in threads), "a participant hung after the kill"
     assert sum(map(len, snapshot.values())) >= KILL_AFTER, "the run did not get going"
     assert len(sessions) == N_CLIENTS
 

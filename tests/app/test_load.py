@@ -14,7 +14,7 @@ pytest.importorskip("gradio_client")
 
 from app.settings import Settings  # noqa: E402
 from app.store import Store  # noqa: E402
-from bench.appserver import free_port  # noqa: E402
+from bench.appserver import serve_in_process  # noqa: E402
 from bench.load import run_level  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing",
@@ -35,12 +35,10 @@ def test_simultaneous_participants_lose_no_label(tmp_path: Path, assets_dir: Pat
     service = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
                                    embedder=FakeEmbedder())
     demo = build_app(store, service, Settings(db_path=store.path))
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
+    url = serve_in_process(demo, show_error=False, **launch_options(service))
     try:
         # run_level reads the server's CPU time from /proc/PID: here it is this process
-        server = SimpleNamespace(url=f"http://127.0.0.1:{port}/", db=store.path,
+        server = SimpleNamespace(url=url, db=store.path,
                                  proc=SimpleNamespace(pid=os.getpid()))
         level = run_level(server, n, service.ranking_sets[0], timeout=60, client=client)
     finally:

@@ -13,6 +13,8 @@ import pytest
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
 
+from app_fixtures import deadline_client  # noqa: E402
+
 from app.store import Store  # noqa: E402
 
 TOKEN = "privacy-admin-token"
@@ -62,8 +64,8 @@ def session(client: Client, pid: str, study: str, external: str, choice: str) ->
 
 def test_participants_never_see_each_others_data(server) -> None:
     url, store = server
-    alice = Client(url, verbose=False, headers={"X-Forwarded-For": FAKE_IP, "User-Agent": FAKE_UA})
-    bob = Client(url, verbose=False)
+    alice = deadline_client(url, verbose=False, headers={"X-Forwarded-For": FAKE_IP, "User-Agent": FAKE_UA})
+    bob = deadline_client(url, verbose=False)
     bob_sid, _ = session(bob, "BOB-PID", "STUDY-7", "BOB-EXT-SESSION", "B")
     alice_sid, seen = session(alice, "ALICE-PID", "STUDY-7", "ALICE-EXT", "A")
     text = json.dumps(seen, ensure_ascii=False)
@@ -82,7 +84,8 @@ def test_participants_never_see_each_others_data(server) -> None:
 
 def test_exports_need_the_admin_token(server) -> None:
     url, _ = server
-    client = Client(url, verbose=False)
+    client = deadline_client(url, verbose=False)
+    session(client, "CAROL-PID", "STUDY-8", "CAROL-EXT", "A")  # something to export
     for token in ("", "wrong", TOKEN[:-1], TOKEN.upper()):
         for endpoint in ("/admin_export", "/admin_stats"):
             with pytest.raises(Exception, match="admin token is not valid"):
@@ -95,7 +98,9 @@ def test_exports_need_the_admin_token(server) -> None:
 
 
 def test_nothing_identifying_is_stored(server) -> None:
-    _, store = server
+    url, store = server
+    probe = deadline_client(url, verbose=False, headers={"X-Forwarded-For": FAKE_IP, "User-Agent": FAKE_UA})
+    session(probe, "ALICE-PID", "STUDY-7", "ALICE-EXT", "A")  # a session with identifying headers
     with sqlite3.connect(store.path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         columns = {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}

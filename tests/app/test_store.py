@@ -16,6 +16,8 @@ from app.store import (
     Store, StoreError, UnknownSession, default_db_path, storage_is_persistent,
 )
 
+WAIT = 60.0  # seconds any thread, barrier or join may take before the test fails
+
 
 @pytest.fixture
 def store(tmp_path: Path):
@@ -270,7 +272,7 @@ def test_counts_per_participant(store: Store) -> None:
     counts = {c.participant_id: (c.n_sessions, c.n_finished, c.n_labels)
               for c in store.counts_per_participant()}
     assert counts == {"A": (2, 1, 2), "B": (1, 0, 0), "C": (0, 0, 0)}
-    assert b1
+    assert store.get_session(b1).participant_id == "B"
 
 
 def test_attention_agreement_on_a_hand_made_case(store: Store) -> None:
@@ -296,7 +298,8 @@ def test_attention_agreement_on_a_hand_made_case(store: Store) -> None:
     assert dict(report.per_session) == {agree: True, disagree: False, skipped: None, ties: False}
     assert report.n_judged == 3 and report.overall == pytest.approx(1 / 3)
     assert {c.participant_id: (c.first, c.second) for c in report.checks}["P3"] == ("A", "skip")
-    assert Store.attention_agreement(store).checks == report.checks
+    by_session = {c.session_id: c.agree for c in report.checks}
+    assert by_session == {agree: True, disagree: False, skipped: None, ties: True}
 
 
 def test_attention_agreement_without_checks(store: Store) -> None:
@@ -345,7 +348,7 @@ def test_concurrent_label_writes_one_connection_per_thread(store: Store) -> None
             sid = store.new_session(f"P{i}")
             sessions[i] = sid
             connections[i] = id(store._db.conn)  # noqa: SLF001 - the per-thread connection
-            barrier.wait()
+            barrier.wait(timeout=WAIT)
             for j in range(n_labels):
                 add(store, sid, f"p{j}", choice="AB"[j % 2])
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -355,7 +358,8 @@ def test_concurrent_label_writes_one_connection_per_thread(store: Store) -> None
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=WAIT)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck"
     assert errors == []
     assert len(set(connections.values())) == n_threads
     assert id(store._db.conn) not in connections.values()  # noqa: SLF001
@@ -374,7 +378,7 @@ def test_concurrent_duplicates_on_one_session_are_refused(store: Store) -> None:
     outcomes: list[str] = []
 
     def work() -> None:
-        barrier.wait()
+        barrier.wait(timeout=WAIT)
         for j in range(50):
             try:
                 add(store, sid, f"p{j}")
@@ -388,7 +392,8 @@ def test_concurrent_duplicates_on_one_session_are_refused(store: Store) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=WAIT)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck"
     assert outcomes.count("ok") == 50 and outcomes.count("duplicate") == 350
     assert sorted(x.position for x in store.labels(sid)) == list(range(50))
 
@@ -417,7 +422,8 @@ def test_backup_while_writing_then_restore(store: Store, tmp_path: Path) -> None
     before = set(committed)
     backup = store.backup(tmp_path / "backups" / "spl-backup.db")
     stop.set()
-    thread.join()
+    thread.join(timeout=WAIT)
+    assert not thread.is_alive(), "the writer is stuck"
     assert errors == [] and len(before) >= 30
     assert rows(backup, "PRAGMA journal_mode") == [("delete",)]
     assert not list(backup.parent.glob("*.tmp"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 
@@ -43,12 +42,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore:The copy keyword is deprecated")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory):
     from app.runs import find_run_folders
@@ -65,11 +58,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
     store = Store.open(tmp_path_factory.mktemp("db") / "spl.db")
     settings = Settings(completion_url="https://study.example/done?cc={code}")
     demo = build_app(store, service, settings)
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True,
-                **launch_options(service))
+    from bench.appserver import serve_in_process
+
+    url = serve_in_process(demo, **launch_options(service))
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield url
     finally:
         demo.close()
         store.close()

@@ -72,6 +72,15 @@ def test_free_nats_keep_the_value_but_stop_the_gradient_below_the_threshold():
     monte_carlo_kl(log_q, z, free_nats=0.0).sum().backward()
     assert log_q.grad.tolist() == [1.0, 1.0]
 
+    log_q.grad = None
+    monte_carlo_kl(log_q, z).sum().backward()  # the default: no free nats
+    assert log_q.grad.tolist() == [1.0, 1.0]
+
+    log_q.grad = None  # "below" is strict: a KL^ exactly at the threshold passes its gradient
+    at = monte_carlo_kl(log_q, z)[0].item()
+    monte_carlo_kl(log_q, z, free_nats=at).sum().backward()
+    assert log_q.grad.tolist() == [1.0, 1.0]
+
 
 # -- annealing ------------------------------------------------------------------------------
 
@@ -104,6 +113,8 @@ def test_guide_loss_equals_the_formula(eta, scale):
     g = torch.Generator().manual_seed(0)
     mu, l, mu_s, l_s = (scale * torch.randn(5, 4, generator=g) for _ in range(4))
     torch.testing.assert_close(guide_loss(mu, l, mu_s, l_s, eta), _guide_by_hand(mu, l, mu_s, l_s, eta))
+    if eta == 0.1:  # the SPL release's eta is the default
+        torch.testing.assert_close(guide_loss(mu, l, mu_s, l_s), _guide_by_hand(mu, l, mu_s, l_s, 0.1))
 
 
 def test_guide_loss_is_minimal_for_a_mirrored_mean_and_the_same_logvar():
@@ -141,6 +152,10 @@ def test_bradley_terry_with_mask_and_margin():
     )
     with_margin = sum(-math.log(1 / (1 + math.exp(-(x - 0.5)))) for x in d) / 4
     assert bradley_terry_loss(chosen, rejected, mask, margin=0.5).item() == pytest.approx(with_margin)
+    one = torch.tensor([[True, False, False], [False, False, False]])  # a single real pair
+    assert bradley_terry_loss(chosen, rejected, one).item() == pytest.approx(
+        -math.log(1 / (1 + math.exp(-1.0))))
+    assert bradley_terry_loss(chosen, rejected, torch.zeros_like(mask)).item() == 0.0  # none
 
 
 # -- RewardModel.loss -----------------------------------------------------------------------

@@ -53,7 +53,8 @@ def test_a_constant_latent_has_no_active_units():
 
 
 def test_active_units_edge_cases():
-    assert active_units(torch.zeros(10, 0)).count == 0  # BTL: no latent
+    empty = active_units(torch.zeros(10, 0))  # BTL: no latent
+    assert (empty.count, empty.share, empty.variances.shape) == (0, 0.0, (0,))
     with pytest.raises(ValueError, match=r"\[N, Z\], got shape \(10,\)"):
         active_units(torch.zeros(10))
 
@@ -74,6 +75,7 @@ def test_swap_flip_rate():
     assert swap_flip_rate(margins, swapped) == 0.5
     assert swap_flip_rate(margins, -margins) == 1.0
     assert swap_flip_rate(torch.tensor([0.0]), torch.tensor([-1.0])) == 0.0, "a tie reads as 'not chosen'"
+    assert swap_flip_rate(torch.tensor([1.0]), torch.tensor([0.0])) == 1.0, "on either side"
     with pytest.raises(ValueError, match="same shape"):
         swap_flip_rate(margins, swapped[:2])
 

@@ -129,12 +129,16 @@ def test_eval_z_is_deterministic_and_train_z_is_a_sample(kind, make_model, make_
 def test_eval_z_is_the_mean_pushed_through_the_flow(kind, make_model, make_context):
     """eps = 0 in eval mode: z = mean without a flow, flow(mean) with one."""
     model = make_model(kind).eval()
-    post = model.posterior(*make_context([2, 3]))
+    ctx = make_context([2, 3])
+    post = model.posterior(*ctx)
     if model.flow is None:
         assert torch.equal(post.z, post.mean) and torch.equal(post.au_vector, post.mean)
     else:
-        assert not torch.equal(post.z, post.mean)
-        assert not torch.equal(post.au_vector, post.mean), "flows report the last shift m_K"
+        _, _, c_shift, c_scale, _, _ = model._base(*ctx, with_swap=False)
+        pushed = model.flow(post.mean, c_shift, c_scale)  # eps = 0: z0 is the mean itself
+        torch.testing.assert_close(post.z, pushed.z, rtol=0, atol=0)
+        torch.testing.assert_close(post.au_vector, pushed.shift, rtol=0, atol=0)
+        assert not torch.equal(post.z, post.mean), "the flow moves the mean"
         assert post.au_vector.abs().max() <= 1
 
 

@@ -14,19 +14,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_two_processes_end_with_identical_weights(tmp_path: Path) -> None:
     fill_cache(make_dataset(tmp_path / "data"), tmp_path / "cache")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-           "--master_port", str(_free_port()), str(HERE / "ddp_fit.py"), str(tmp_path)]
+    # --standalone: the rendezvous store binds a port of its own choosing (localhost:0), so
+    # no port is picked here and released before use (another test run could take it)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(HERE / "ddp_fit.py"), str(tmp_path)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     first, second = (tmp_path / "rank0.sha").read_text(), (tmp_path / "rank1.sha").read_text()

@@ -200,7 +200,11 @@ def test_parallel_jobs_give_the_same_numbers_as_one_process(root: Path) -> None:
     parallel = run_study(load, cfg, root / "parallel", jobs=2, progress=False)
     assert serial.keys() == parallel.keys()
     for key in serial:
-        assert parallel[key]["accuracy"] == serial[key]["accuracy"]
+        # the workers run other thread counts, so float sums may differ in the last bits, and a
+        # margin within those bits of 0 may flip: allow one evaluation pair either way
+        one_pair = 1 / serial[key]["n_eval_pairs"]
+        assert parallel[key]["accuracy"] == pytest.approx(serial[key]["accuracy"],
+                                                          abs=one_pair + 1e-12)
         assert parallel[key]["kl"] == pytest.approx(serial[key]["kl"], abs=1e-4)
 
 

@@ -1,0 +1,360 @@
+"""Mutation testing for SPL: change one small thing in a module, run the tests that cover it,
+and record whether they notice.
+
+Two modes:
+
+* ``python tools/mutate.py [--module PATH ...]`` (``make mutate``): for each module of
+  ``MODULES``, every mutant the operators below produce is applied, one at a time, to a copy
+  of the working tree, and that module's test files run (``pytest -x``, in file order, with a
+  deadline). A failing or timed-out run kills the mutant. The counts go to
+  ``docs/results/mutation.json`` (merged with the modules already there) and the survivors to
+  ``docs/results/mutation.md``; ``EQUIVALENT`` lists survivors checked by hand and found
+  equivalent, left out of the score.
+* ``python tools/mutate.py --listed``: the hand-made mutations of issue 13, each an exact text
+  replacement, each against the named tests meant to kill it; the table goes to
+  ``docs/results/mutation-listed.md``. A replacement whose text is no longer in the module is
+  reported as "does not apply" (the code moved on: update the entry).
+
+Operators (on the module's syntax tree; each mutant is ``ast.unparse`` of the tree with one
+node changed): arithmetic ``+ - * / // **`` swapped, comparisons ``< <= > >= == != in is``
+negated or loosened, ``and``/``or`` swapped, ``not x``/``-x`` -> ``x``, numbers ``n -> n + 1``
+(floats ``x -> 2x``, ``0.0 -> 1.0``), ``True``/``False`` swapped, and a call statement removed.
+Strings, docstrings and annotations are left alone. Why not mutmut: mutmut 3 first runs the
+whole suite to map tests to functions and mutates every module against that one suite, which
+takes hours on the shared 2-core machines; here each module runs only the tests named for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results"
+
+# module -> the test files that cover it (kept short: every mutant runs them all, with -x)
+MODULES: dict[str, list[str]] = {
+    "spl_model/losses.py": ["tests/spl_model/test_losses.py",
+                            "tests/spl_model/test_exact_numbers.py"],
+    "spl_model/metrics.py": ["tests/spl_model/test_metrics.py"],
+    "spl_model/encoders.py": ["tests/spl_model/test_encoders.py",
+                              "tests/spl_model/test_exact_numbers.py"],
+    "spl_model/decoders.py": ["tests/spl_model/test_decoders.py",
+                              "tests/spl_model/test_exact_numbers.py"],
+    "spl_model/made.py": ["tests/spl_model/test_flows.py"],
+    "spl_model/flows.py": ["tests/spl_model/test_flows.py"],
+    "spl_model/models.py": ["tests/spl_model/test_models.py", "tests/spl_model/test_encoders.py",
+                            "tests/spl_model/test_exact_numbers.py",
+                            "tests/spl_model/test_training.py"],
+    "spl_model/active.py": ["tests/spl_model/test_active.py",
+                            "tests/spl_model/test_exact_numbers.py"],
+    "spl_model/checkpoint.py": ["tests/spl_model/test_checkpoint.py"],
+    "spl_model/config.py": ["tests/spl_model/test_models.py"],
+    "train/batching.py": ["tests/train/test_evaluate_numbers.py", "tests/train/test_fit_resume.py"],
+    "train/evaluate.py": ["tests/train/test_evaluate_numbers.py"],
+    "train/resume.py": ["tests/train/test_fit_resume.py", "tests/train/test_fit.py"],
+    "train/fit.py": ["tests/train/test_fit_resume.py", "tests/train/test_fit.py"],
+    "app/service.py": ["tests/app/test_service.py", "tests/app/test_app_numbers.py"],
+    "app/handlers.py": ["tests/app/test_handlers.py", "tests/app/test_app_numbers.py",
+                        "tests/app/test_active_order.py"],
+    "app/store.py": ["tests/app/test_store.py", "tests/app/test_app_numbers.py"],
+}
+
+# survivors checked by hand and found equivalent: module -> {"line N: what": why}; they count
+# neither as killed nor as survived (line numbers move with the code: re-check after edits)
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "spl_model/losses.py": {
+        "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
+                                 "[B, Z]: the same dimension",
+    },
+    "train/evaluate.py": {
+        "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
+                                   "rows of v (the components used) are the same up to sign, "
+                                   "which PCA leaves free",
+    },
+    "train/resume.py": {
+        "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
+        "line 75: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
+                           "have no dot, so the same three parts",
+    },
+}
+
+PYTEST = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--no-header"]
+
+
+# -- mutants -------------------------------------------------------------------------------
+
+_BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+           ast.FloorDiv: ast.Mult, ast.Pow: ast.Mult}
+_CMPOPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+           ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot,
+           ast.IsNot: ast.Is}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    line: int
+    what: str
+    source: str
+
+
+def _skipped_nodes(tree: ast.Module) -> set[int]:
+    """ids of nodes never mutated: docstrings, annotations, f-strings, ``__all__``."""
+    skip: set[int] = set()
+
+    def mark(node: ast.AST | None) -> None:
+        if node is not None:
+            skip.update(id(n) for n in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            mark(node.returns)
+            for arg in node.args.args + node.args.kwonlyargs + node.args.posonlyargs:
+                mark(arg.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            mark(node.annotation)
+        elif isinstance(node, ast.JoinedStr):
+            mark(node)
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            mark(node)
+    return skip
+
+
+def _changes(node: ast.AST) -> list[tuple[str, object]]:
+    """The mutations one node offers: ``(description, replacement or op class)``."""
+    if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BINOPS:
+        new = _BINOPS[type(node.op)]
+        return [(f"{type(node.op).__name__} -> {new.__name__}", new)]
+    if isinstance(node, ast.Compare):
+        return [(f"comparison {i}: {type(op).__name__} -> {_CMPOPS[type(op)].__name__}", i)
+                for i, op in enumerate(node.ops) if type(op) in _CMPOPS]
+    if isinstance(node, ast.BoolOp):
+        new = ast.Or if isinstance(node.op, ast.And) else ast.And
+        return [(f"{type(node.op).__name__} -> {new.__name__}", new)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+        return [(f"{type(node.op).__name__} removed", None)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return [(f"{node.value} -> {not node.value}", not node.value)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return [(f"{node.value} -> {node.value + 1}", node.value + 1)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        new = node.value * 2 if node.value else 1.0
+        return [(f"{node.value} -> {new}", new)]
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return [("call statement removed", None)]
+    return []
+
+
+def _apply(node: ast.AST, change: object) -> ast.AST | None:
+    """Mutate ``node`` in place, or return the node that replaces it."""
+    if isinstance(node, (ast.BinOp, ast.AugAssign, ast.BoolOp)):
+        node.op = change()  # type: ignore[operator]
+    elif isinstance(node, ast.Compare):
+        i = int(change)  # type: ignore[call-overload]
+        node.ops[i] = _CMPOPS[type(node.ops[i])]()
+    elif isinstance(node, ast.UnaryOp):
+        return node.operand
+    elif isinstance(node, ast.Constant):
+        node.value = change
+    elif isinstance(node, ast.Expr):
+        return ast.Pass()
+    return None
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, target: ast.AST, replacement: ast.AST) -> None:
+        self.target, self.replacement = target, replacement
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if node is self.target:
+            return self.replacement
+        return super().generic_visit(node)
+
+
+def mutants(source: str) -> list[Mutant]:
+    """Every single-node mutant of ``source``, in source order."""
+    tree = ast.parse(source)
+    skip = _skipped_nodes(tree)
+    sites = [(i, node) for i, node in enumerate(ast.walk(tree)) if id(node) not in skip]
+    out = []
+    for i, node in sites:
+        for what, change in _changes(node):
+            fresh = ast.parse(source)
+            target = list(ast.walk(fresh))[i]
+            replacement = _apply(target, change)
+            if replacement is not None:
+                fresh = _Replace(target, ast.copy_location(replacement, target)).visit(fresh)
+            out.append(Mutant(getattr(node, "lineno", 0), what, ast.unparse(fresh) + "\n"))
+    return sorted(out, key=lambda m: m.line)  # stable: the walk's order within a line
+
+
+# -- running -------------------------------------------------------------------------------
+
+def _copy_tree() -> Path:
+    """The tracked and untracked-but-not-ignored files, copied to a temporary folder."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\n")
+    dest = Path(tempfile.mkdtemp(prefix="spl-mutate-"))
+    for name in filter(None, files):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def _run_tests(tree: Path, tests: list[str], timeout: float) -> str:
+    """``"passed"``, ``"failed"`` or ``"timeout"``."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *tests], cwd=tree,
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return "passed" if done.returncode == 0 else "failed"
+
+
+def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> dict:
+    path = tree / module
+    original = path.read_text()
+    found = mutants(original)[:limit]
+    killed, survivors, equivalent, timeouts = 0, [], [], 0
+    try:
+        # the baseline: the module as the mutants are written (unparsed, comments dropped)
+        path.write_text(ast.unparse(ast.parse(original)) + "\n")
+        started = time.perf_counter()
+        if _run_tests(tree, tests, timeout=1200) != "passed":
+            raise SystemExit(f"{module}: its tests fail before any mutation; fix them first.")
+        deadline = max(60.0, 4 * (time.perf_counter() - started))
+        for n, mutant in enumerate(found, 1):
+            path.write_text(mutant.source)
+            outcome = _run_tests(tree, tests, deadline)
+            killed += outcome != "passed"
+            timeouts += outcome == "timeout"
+            if outcome == "passed":
+                code = original.splitlines()[mutant.line - 1].strip()
+                key = f"line {mutant.line}: {mutant.what}"
+                if key in EQUIVALENT.get(module, {}):
+                    equivalent.append(f"{key} in `{code}`: {EQUIVALENT[module][key]}")
+                else:
+                    survivors.append(f"{key} in `{code}`")
+            print(f"{module} {n}/{len(found)} line {mutant.line} {mutant.what}: {outcome}",
+                  flush=True)
+    finally:
+        path.write_text(original)
+    total = killed + len(survivors)
+    return {"killed": killed, "survived": len(survivors),
+            "score": round(killed / total, 4) if total else None, "timeouts": timeouts,
+            "tests": tests, "survivors": survivors, "equivalent": equivalent,
+            "partial": limit is not None and limit < len(mutants(original))}
+
+
+def write_results(results: dict[str, dict]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "mutation.json"
+    merged = json.loads(path.read_text()) if path.is_file() else {}
+    merged.update(results)
+    path.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
+    not_run = [m for m in MODULES if m not in merged]
+    lines = ["# Mutation testing: surviving mutants", "",
+             "Written by `python tools/mutate.py` (`make mutate`); see its docstring for the "
+             "operators. Each module ran only the test files listed for it; score = killed / "
+             "(killed + survived), equivalent mutants left out.", ""]
+    if not_run:
+        lines += [f"**Partial:** {len(merged)} of {len(MODULES)} modules have been run; the "
+                  "others are listed under *Not run yet*.", ""]
+    lines += ["| module | killed | survived | score | tests |", "| --- | --- | --- | --- | --- |"]
+    for module, r in sorted(merged.items()):
+        partial = " (first mutants only)" if r.get("partial") else ""
+        lines.append(f"| `{module}`{partial} | {r['killed']} | {r['survived']} | {r['score']} | "
+                     + ", ".join(f"`{t}`" for t in r.get("tests", [])) + " |")
+    if not_run:
+        lines += ["", "**Not run yet:** " + ", ".join(f"`{m}`" for m in not_run) + "."]
+    for module, r in sorted(merged.items()):
+        lines += ["", f"## `{module}`", ""]
+        if r.get("command"):
+            lines += [f"Run with `{r['command']}`.", ""]
+        lines += [f"- {s}" for s in r.get("survivors", [])] or ["No survivors."]
+        if r.get("equivalent"):
+            lines += ["", "Equivalent (checked by hand, left out of the score):", ""]
+            lines += [f"- {s}" for s in r["equivalent"]]
+    (RESULTS / "mutation.md").write_text("\n".join(lines) + "\n")
+
+
+def run_listed(tree: Path, match: str | None = None) -> None:
+    from tools.mutation_list import LISTED
+
+    listed = [entry for entry in LISTED if match is None or match in entry[0]]
+
+    rows = ["# Issue 13's hand-made mutations and the tests that kill them", "",
+            "Written by `python tools/mutate.py --listed`: each mutation is applied alone to a "
+            "copy of the tree and its tests run; **killed** means they failed.", "",
+            "| # | where | mutation | tests | outcome |", "| --- | --- | --- | --- | --- |"]
+    for n, (module, old, new, tests) in enumerate(listed, 1):
+        path = tree / module
+        original = path.read_text()
+        if original.count(old) != 1:
+            outcome = "does not apply (text not found once)"
+        elif _run_tests(tree, tests, 600) != "passed":
+            outcome = "the tests fail without the mutation"
+        else:
+            path.write_text(original.replace(old, new))
+            try:
+                outcome = {"failed": "killed", "timeout": "killed (timeout)",
+                           "passed": "SURVIVED"}[_run_tests(tree, tests, 600)]
+            finally:
+                path.write_text(original)
+        print(f"{n}. {module}: {outcome}", flush=True)
+        shown_old, shown_new = " ".join(old.split()), " ".join(new.split())  # one table row
+        rows.append(f"| {n} | `{module}` | `{shown_old}` -> `{shown_new}` | "
+                    + "<br>".join(f"`{t}`" for t in tests) + f" | {outcome} |")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "mutation-listed.md").write_text("\n".join(rows) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--module", action="append", help="a key of MODULES (repeatable); "
+                        "default: all of them")
+    parser.add_argument("--limit", type=int, help="only the first N mutants of each module")
+    parser.add_argument("--listed", action="store_true", help="issue 13's mutations only")
+    parser.add_argument("--match", help="with --listed: only the modules whose path has this")
+    parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    args = parser.parse_args()
+    modules = args.module or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        raise SystemExit(f"unknown modules {unknown}; choose from {list(MODULES)}")
+    if args.list:
+        for module in modules:
+            for m in mutants((ROOT / module).read_text()):
+                print(f"{module}:{m.line}: {m.what}")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the copy is removed
+    tree = _copy_tree()
+    try:
+        if args.listed:
+            run_listed(tree, args.match)
+            return
+        results = {m: run_module(tree, m, MODULES[m], args.limit) for m in modules}
+        for result in results.values():
+            result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
+        write_results(results)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
