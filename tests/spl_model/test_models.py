@@ -9,7 +9,7 @@ import re
 import pytest
 import torch
 
-from conftest import D, Z
+from spl_fixtures import D, Z
 from spl_model import ModelConfig, PreferenceBatch, ShapeError, build_model
 
 ALL_KINDS = ["spl", "vpl", "ivpl", "btl", "oracle"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import D, Z, random_context, tiny_model
+from spl_fixtures import D, Z, random_context, tiny_model
 
 
 @pytest.mark.parametrize("kind", ["spl", "vpl", "ivpl"])
