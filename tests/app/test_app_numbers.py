@@ -1,6 +1,6 @@
 """What the app does with the model's numbers (issue 13: these mutations passed the suite):
-the active order is the selector's choice, the stop suggestion follows the confidence, the
-confidence pool leaves answered pairs out, a busy database is a plain StoreError, and a damaged
+the active order is the selector's choice, the stop suggestion follows the stopping signal,
+its pool leaves answered pairs out, a busy database is a plain StoreError, and a damaged
 backup is refused."""
 
 from __future__ import annotations
@@ -73,29 +73,40 @@ def test_an_active_session_shows_the_pair_the_selector_picks(
 # -- stopping and the confidence pool -------------------------------------------------------
 
 
-@pytest.mark.parametrize("spl_confidence, expected", [(STOP_AT, True), (0.97, True),
-                                                      (STOP_AT - 0.01, False), (0.2, False)])
-def test_stop_is_suggested_once_the_main_models_confidence_reaches_stop_at(
+@pytest.mark.parametrize("spl_stability, expected", [(STOP_AT, True), (0.97, True),
+                                                     (STOP_AT - 0.01, False), (0.2, False)])
+def test_stop_is_suggested_once_the_main_models_stability_reaches_stop_at(
         store: Store, service: Service, monkeypatch: pytest.MonkeyPatch,
-        spl_confidence: float, expected: bool) -> None:
-    monkeypatch.setattr(service, "confidence",
-                        lambda person, to_ask=None: {"spl": spl_confidence, "vpl": 1 - spl_confidence})
+        spl_stability: float, expected: bool) -> None:
+    """The stop suggestion follows the stopping signal (``Service.stability``), not the
+    calibrated confidence shown as a number."""
+    monkeypatch.setattr(service, "stability",
+                        lambda person, to_ask=None: {"spl": spl_stability, "vpl": 1 - spl_stability})
+    monkeypatch.setattr(service, "confidence", lambda person: {"spl": 0.123, "vpl": 0.5})
     sid = h.start_session(store, "P1", mode="fixed")
     result = _answer(store, service, sid)
-    assert result["confidence"] == spl_confidence
+    assert result["confidence"] == 0.123  # the number shown is the confidence
     assert result["stop_suggested"] is expected
 
 
-def test_the_confidence_pool_is_the_unanswered_pairs(
+def test_no_stop_is_suggested_before_a_real_answer(
+        store: Store, service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "stability", lambda person, to_ask=None: {"spl": 1.0, "vpl": 1.0})
+    sid = h.start_session(store, "P1", mode="fixed")
+    result = _answer(store, service, sid, "skip")
+    assert result["n_context"] == 0 and result["stop_suggested"] is False
+
+
+def test_the_stability_pool_is_the_unanswered_pairs(
         store: Store, service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     pools: list[list[str]] = []
-    real = service.confidence
+    real = service.stability
 
     def spy(person, to_ask=None):
         pools.append([i["pair_id"] for i in to_ask])
         return real(person, to_ask)
 
-    monkeypatch.setattr(service, "confidence", spy)
+    monkeypatch.setattr(service, "stability", spy)
     sid = h.start_session(store, "P1", mode="fixed")
     answered = [h.next_pair(store, service, sid)["pair_id"]]
     _answer(store, service, sid, "A")
@@ -105,7 +116,7 @@ def test_the_confidence_pool_is_the_unanswered_pairs(
     assert pools[-1] == [p for p in everything if p not in answered]
 
 
-def test_after_the_last_answer_confidence_is_one_and_stop_is_suggested(
+def test_after_the_last_answer_stability_is_one_and_stop_is_suggested(
         store: Store, service: Service) -> None:
     """Nothing is left to ask, so no answer can move the top picks."""
     sid = h.start_session(store, "P1", mode="fixed")
@@ -113,7 +124,10 @@ def test_after_the_last_answer_confidence_is_one_and_stop_is_suggested(
     while h.next_pair(store, service, sid) is not None:
         result = _answer(store, service, sid)
     assert result["n_labels"] == len(service.items)
-    assert result["confidence"] == 1.0 and result["stop_suggested"] is True
+    person = service.personalise(h._context(store.labels(sid)))
+    assert service.stability(person, []) == {"spl": 1.0, "vpl": 1.0}
+    assert result["stop_suggested"] is True
+    assert 0.0 <= result["confidence"] <= 1.0
 
 
 # -- the store ------------------------------------------------------------------------------
