@@ -55,13 +55,16 @@ clean:
 # weights over six style attributes, docs/results/personalize.md) -> embed -> SPL, VPL, BTL
 # (+ oracle for the report) -> the confidence calibrators -> assets/. Every step is resumable;
 # re-running skips what is finished. SPL and VPL get the same fixes (several target pairs per
-# context, empty contexts) so the side-by-side stays fair; beta = 1 is the collapse setting.
+# context, sum pooling, the evidence path to the posterior mean, a linear latent head, wider
+# posterior bounds, beta = 1e-3) so the side-by-side stays fair; docs/results/personalize.md
+# has the ablations.
 DEMO_DATA := datasets/population
 DEMO_DATA_ARGS := --world population
 DEMO_CACHE := cache
 DEMO_RUNS := runs/demo
-DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1 --guide-weight 1e-2
-DEMO_FIT := --epochs 3 --lr 1e-3 --eval-every 1000 --batch-size 64 --targets-per-context 8
+DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 \
+  --mean-bound 3 --logvar-min -6 --pooling sum --latent-head true --evidence-mean true
+DEMO_FIT := --epochs 6 --lr 2e-3 --eval-every 500 --batch-size 64 --targets-per-context 8
 DEMO_PACK := --pairs 10 --prompts 6 --candidates 5
 
 train-demo: setup
