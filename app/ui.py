@@ -27,6 +27,7 @@ from app.figures import (confidence_frame, latent_colors, latent_frame, legend_h
 from app.runs import model_card
 from app.service import Service
 from app.settings import Settings
+from app.state_bound import StateBound
 from app.store import StoreError, Store
 
 __all__ = ["build_app", "launch_options", "parse_candidates"]
@@ -98,32 +99,32 @@ def _guard(fn, *args, **kwargs):
                        print_exception=False) from None
 
 
-def _register_api(store: Store, service: Service, settings: Settings) -> None:
+def _register_api(store: Store, service: Service, settings: Settings, guard=_guard) -> None:
     def new_session(participant: str = "", study_id: str = "",
                     external_session_id: str = "") -> str:
         """Record consent and start a session; returns the secret session id."""
-        return _guard(h.start_session, store, participant, study_id, external_session_id,
+        return guard(h.start_session, store, participant, study_id, external_session_id,
                       mode=settings.query_order)
 
     def next_pair(session_id: str) -> dict | None:
         """The next pair {pair_id, prompt, a, b} as shown, or null when done."""
-        return _guard(h.next_pair, store, service, session_id)
+        return guard(h.next_pair, store, service, session_id)
 
     def label(session_id: str, pair_id: str, choice: str) -> dict:
         """Answer the current pair: choice is A, B, tie or skip."""
-        return _guard(h.label, store, service, session_id, pair_id, choice)
+        return guard(h.label, store, service, session_id, pair_id, choice)
 
     def undo(session_id: str) -> dict:
         """Undo the latest answer."""
-        return _guard(h.undo, store, service, session_id)
+        return guard(h.undo, store, service, session_id)
 
     def rank(session_id: str, prompt: str, candidates: list[str]) -> dict:
         """Rank 2-8 candidates with SPL, VPL and BTL for this session, best first."""
-        return _guard(h.rank, store, service, session_id, prompt, candidates)
+        return guard(h.rank, store, service, session_id, prompt, candidates)
 
     def finish(session_id: str) -> dict:
         """Finish the session: {code, redirect_url}."""
-        return _guard(h.finish, store, settings, session_id)
+        return guard(h.finish, store, settings, session_id)
 
     for fn in (new_session, next_pair, label, undo, finish):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=8, concurrency_id="cheap")
@@ -136,7 +137,16 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
     maps = {n: r.latent_map for n, r in service.runs.items() if r.latent_map}
     colors = {n: latent_colors(sorted({str(p.get("user_type")) for p in m.get("points") or []}))
               for n, m in maps.items()}
+    bound = StateBound()  # bounds what Gradio keeps per connection (app.state_bound)
+
+    def guard(fn, *args, **kwargs):
+        try:
+            return _guard(fn, *args, **kwargs)
+        finally:
+            bound.maybe_prune()
+
     with gr.Blocks(title="SPL: personalized reward model demo") as demo:
+        bound.demo = demo
         visitor = gr.State({})
         # the open session's id, kept in this browser (encrypted) so a reload resumes it
         saved = gr.BrowserState(None, storage_key="spl-demo-session")
@@ -218,7 +228,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                                            columns=2, height=260, allow_preview=True)
             if settings.admin_enabled:
                 _admin_tab(store, settings)
-        _register_api(store, service, settings)
+        _register_api(store, service, settings, guard)
 
         answer_buttons = [btn_a, btn_b, btn_tie, btn_skip]
         buttons = answer_buttons + [btn_undo, finish_btn]
@@ -274,8 +284,8 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             if session is None or session.finished or (pid and session.participant_id != pid):
                 return (state, *[gr.update()] * (len(view) - 1), pid)
             state = {**state, "session_id": session.session_id, "history": []}
-            pair = _guard(h.next_pair, store, service, session.session_id)
-            summary = _guard(h.summary, store, service, session.session_id, True)
+            pair = guard(h.next_pair, store, service, session.session_id)
+            summary = guard(h.summary, store, service, session.session_id, True)
             return (*render(state, summary, pair), session.participant_id)
 
         def on_start(state: dict[str, Any], pid: str, agreed: bool) -> tuple:
@@ -283,11 +293,11 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 raise gr.Error("Please tick the consent box to start; nothing is stored before.",
                                print_exception=False)
             study = state.get("study") or {}
-            sid = _guard(h.start_session, store, pid, study.get("study_id"),
+            sid = guard(h.start_session, store, pid, study.get("study_id"),
                          study.get("external_session_id"), mode=settings.query_order)
             state = {"session_id": sid, "study": study, "history": []}
-            pair = _guard(h.next_pair, store, service, sid)
-            return render(state, _guard(h.summary, store, service, sid, True), pair)
+            pair = guard(h.next_pair, store, service, sid)
+            return render(state, guard(h.summary, store, service, sid, True), pair)
 
         def on_answer(choice: str):
             def answer(state: dict[str, Any]) -> tuple:
@@ -295,27 +305,27 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 if not sid or pair is None:
                     raise gr.Error("There is no pair to answer.", print_exception=False)
                 seconds = time.monotonic() - state.get("shown_at", time.monotonic())
-                result = _guard(h.label, store, service, sid, pair["pair_id"], choice,
+                result = guard(h.label, store, service, sid, pair["pair_id"], choice,
                                 seconds, True)
-                return render(state, result, _guard(h.next_pair, store, service, sid))
+                return render(state, result, guard(h.next_pair, store, service, sid))
             return answer
 
         def on_undo(state: dict[str, Any]) -> tuple:
             sid = state.get("session_id")
             if not sid:
                 raise gr.Error("Start a session first.", print_exception=False)
-            result = _guard(h.undo, store, service, sid, True)
+            result = guard(h.undo, store, service, sid, True)
             if result["undone"] is None:
                 gr.Info("Nothing to undo yet.")
-            return render(state, result, _guard(h.next_pair, store, service, sid))
+            return render(state, result, guard(h.next_pair, store, service, sid))
 
         def on_finish(state: dict[str, Any]) -> tuple:
-            out = _guard(h.finish, store, settings, state.get("session_id"))
+            out = guard(h.finish, store, settings, state.get("session_id"))
             text = f"### Thank you!\nYour completion code is **`{out['code']}`**."
             if out["redirect_url"]:
                 text += f"\n\n[Return to the study]({out['redirect_url']})"
             state = {**state, "finish": text}
-            return render(state, _guard(h.summary, store, service, state["session_id"], True),
+            return render(state, guard(h.summary, store, service, state["session_id"], True),
                           None)
 
         def remember(state: dict[str, Any]) -> str | None:
@@ -344,7 +354,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             if not state.get("session_id"):
                 raise gr.Error("Start on the Label tab first (consent): the ranking is "
                                "personalised from your answers.", print_exception=False)
-            results = _guard(h.rank, store, service, state["session_id"], prompt,
+            results = guard(h.rank, store, service, state["session_id"], prompt,
                              parse_candidates(text))
             return ranking_html(results)
 
@@ -357,6 +367,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
          .then(lambda: gr.update(interactive=True), None, rank_btn, queue=False,
                api_visibility="private"))
     demo.queue(default_concurrency_limit=8)
+    demo.state_bound = bound  # type: ignore[attr-defined]  # for tests and benches
     return demo
 
 

@@ -1,0 +1,78 @@
+"""Bound the memory Gradio keeps per connection (``StateBound``).
+
+Gradio keeps one ``SessionState`` per session hash in ``blocks.state_holder`` (an LRU of
+10,000 by default) and never frees it otherwise. Each one holds a copy of every component's
+config, about 0.1-0.4 MB with this app. A browser tab is one session hash; a ``gradio_client``
+is one; every plain-HTTP ``/gradio_api/call/NAME`` request is a new one. So the server grew by
+about 2.4 MB per participant session under the load bench (``bench/load.py --client raw``),
+linearly, until 10,000 hashes: several GB.
+
+``StateBound.prune`` evicts, oldest use first:
+
+- **API sessions** (no ``gr.State`` value was ever written: named-endpoint calls keep nothing
+  between calls) beyond ``max_api``; a call evicted while queued simply gets a fresh, equally
+  empty state;
+- **visitor sessions** (a browser tab: its ``gr.State`` holds the open session id and the pair
+  on screen) idle for longer than ``idle_s``, and the oldest beyond ``max_visitors``. A tab
+  whose state went away recovers: the UI reads the session id back from the browser
+  (``gr.BrowserState``) and the pair on screen from the store (see ``app.ui``).
+
+The app calls ``maybe_prune`` after each event (at most once per ``every_s``); pruning a few
+thousand entries takes about a millisecond.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["StateBound"]
+
+
+@dataclass
+class StateBound:
+    """Eviction policy for a launched Blocks' ``state_holder`` (see the module docstring)."""
+
+    max_api: int = 256
+    max_visitors: int = 1000
+    idle_s: float = 2 * 3600.0
+    every_s: float = 1.0
+    demo: Any = None  # the gr.Blocks; its state_holder exists once launched
+    _last: float | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def maybe_prune(self) -> int:
+        """``prune`` unless it ran less than ``every_s`` ago; returns how many were evicted."""
+        now = time.monotonic()
+        if (self._last is not None and now - self._last < self.every_s) or not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            self._last = now
+            return self.prune()
+        finally:
+            self._lock.release()
+
+    def prune(self, holder: Any = None) -> int:
+        """Evict per the policy from ``holder`` (default: the demo's); returns the count."""
+        holder = holder if holder is not None else getattr(self.demo, "state_holder", None)
+        data = getattr(holder, "session_data", None)
+        if data is None:
+            return 0
+        cutoff = datetime.datetime.now() - datetime.timedelta(seconds=self.idle_s)
+        with holder.lock:
+            order = list(data.items())  # oldest use first (the holder moves used ones last)
+            api = [sid for sid, state in order if not state.state_data]
+            visitors = [sid for sid, state in order if state.state_data]
+            evict = api[:max(0, len(api) - self.max_api)]
+            stale = [sid for sid in visitors
+                     if holder.time_last_used.get(sid, cutoff) <= cutoff]
+            gone = set(stale)
+            live = [sid for sid in visitors if sid not in gone]
+            evict += stale + live[:max(0, len(live) - self.max_visitors)]
+            for sid in evict:
+                data.pop(sid, None)
+                holder.time_last_used.pop(sid, None)
+        return len(evict)
