@@ -12,6 +12,7 @@ linearly, until 10,000 hashes: several GB.
 - **API sessions** (no ``gr.State`` value was ever written: named-endpoint calls keep nothing
   between calls) beyond ``max_api``; a call evicted while queued simply gets a fresh, equally
   empty state;
+- the queue's per-hash record of pending event ids, once empty, for the evicted hashes;
 - **visitor sessions** (a browser tab: its ``gr.State`` holds the open session id and the pair
   on screen) idle for longer than ``idle_s``, and the oldest beyond ``max_visitors``. A tab
   whose state went away recovers: the UI reads the session id back from the browser
@@ -75,4 +76,15 @@ class StateBound:
             for sid in evict:
                 data.pop(sid, None)
                 holder.time_last_used.pop(sid, None)
+            kept = set(data)
+        self._prune_queue(kept)
         return len(evict)
+
+    def _prune_queue(self, kept: set[str]) -> None:
+        """Gradio's queue keeps an (empty, once its events finished) set of event ids per
+        session hash until the session is cancelled; drop the empty ones of evicted hashes."""
+        pending = getattr(getattr(self.demo, "_queue", None), "pending_event_ids_session", None)
+        if not isinstance(pending, dict):
+            return
+        for sid in [sid for sid, ids in list(pending.items()) if not ids and sid not in kept]:
+            pending.pop(sid, None)

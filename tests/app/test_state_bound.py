@@ -92,6 +92,8 @@ def test_launched_app_keeps_a_bounded_number_of_sessions(tmp_path: Path, assets_
             pair = _call(url, "next_pair", [sid])
             assert _call(url, "label", [sid, pair["pair_id"], "A"])["n_labels"] == 1
         assert len(demo.state_holder.session_data) <= 8 + 1  # the call that pruned
+        pending = demo._queue.pending_event_ids_session
+        assert len(pending) <= 8 + 2, len(pending)  # one (empty) set per hash, before
     finally:
         demo.close()
         store.close()
