@@ -44,17 +44,17 @@ CSS = """
 .spl-ranking {display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 1em}
 .spl-ranking li {margin-bottom: .6em}
 .spl-differs {background: rgba(250, 204, 21, .25); border-radius: 4px}
-.spl-score {font-family: monospace; font-size: .85em; opacity: .8}
+.spl-score {font-family: monospace; font-size: .9em; font-weight: 600; margin-right: .3em}
 .spl-disagree {color: #b45309}
 .spl-note {font-size: .8em; font-style: italic}
 .spl-legend {display: flex; flex-wrap: wrap; gap: 1em; font-size: .9em}
 .spl-dot {display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin-right: .3em}
 .spl-how {font-size: .9em}
-/* WCAG AA (4.5:1): the Soft theme's field labels (~3.6:1) and the footer (~2.4:1) are too light */
-.block .block-info, label > span, [data-testid="block-info"] {color: #374151 !important}
-.dark .block .block-info, .dark label > span, .dark [data-testid="block-info"] {color: #e5e7eb !important}
-footer, footer a, footer button, footer span, footer div {color: #374151 !important; opacity: 1 !important}
-.dark footer, .dark footer a, .dark footer button, .dark footer span {color: #e5e7eb !important}
+/* WCAG AA (4.5:1): the Soft theme's field labels (~3.6:1) and the footer (~2.4:1) are too
+   light; the body text colour (light and dark mode) instead */
+.block-info, label > span, [data-testid="block-info"] {color: var(--body-text-color) !important}
+footer, footer a, footer button, footer span, footer div {color: var(--body-text-color) !important;
+                                                          opacity: 1 !important}
 /* error and info pop-ups at the bottom, where they do not hide the title */
 .toast-wrap {top: auto !important; bottom: var(--size-4) !important}
 /* the latent maps: Gradio sizes the chart as the block's height less one label line, so a
@@ -166,7 +166,7 @@ def _register_api(store: Store, service: Service, settings: Settings, guard=_gua
                     external_session_id: str = "") -> str:
         """Record consent and start a session; returns the secret session id."""
         return guard(h.start_session, store, participant, study_id, external_session_id,
-                      mode=settings.query_order)
+                     mode=settings.query_order)
 
     def next_pair(session_id: str) -> dict | None:
         """The next pair {pair_id, prompt, a, b} as shown, or null when done."""
@@ -308,7 +308,6 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
             state["history"] = [e for e in state.get("history", [])  # an undo rewrites it
                                 if e["n_labels"] < result["n_labels"]] + [
                 {"n_labels": result["n_labels"], "confidence": result["confidence_by_model"]}]
-            n, total = result["n_labels"], result["n_total"]
             state["stop_suggested"] = bool(result.get("stop_suggested"))
             head = progress_text(result, pair, n_checks)
             prompt, a, b = ("", "", "") if pair is None else (
@@ -357,7 +356,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 raise _error("Please tick the consent box to start; nothing is stored before.")
             study = state.get("study") or {}
             sid = guard(h.start_session, store, pid, study.get("study_id"),
-                         study.get("external_session_id"), mode=settings.query_order)
+                        study.get("external_session_id"), mode=settings.query_order)
             state = {"session_id": sid, "study": study, "history": []}
             pair = guard(h.next_pair, store, service, sid)
             return render(state, guard(h.summary, store, service, sid, True), pair)
@@ -387,7 +386,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 # since the previous answer, as for API callers
                 seconds = (time.monotonic() - state["shown_at"]) if "shown_at" in state else None
                 result = guard(h.label, store, service, sid, pair["pair_id"], choice,
-                                seconds, True)
+                               seconds, True)
                 return render(state, result, guard(h.next_pair, store, service, sid))
             return answer
 
@@ -445,7 +444,7 @@ def build_app(store: Store, service: Service, settings: Settings) -> gr.Blocks:
                 raise _error("Start on the Label tab first (consent): the ranking is "
                              "personalised from your answers.")
             results = guard(h.rank, store, service, state["session_id"], prompt,
-                             parse_candidates(text))
+                            parse_candidates(text))
             return ranking_html(results)
 
         rank_choice.change(on_choice, rank_choice, [rank_prompt, rank_cands], queue=False,

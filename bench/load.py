@@ -9,7 +9,8 @@ consent (``/new_session``), every pair the app offers (``/next_pair`` + ``/label
 the attention repeat with the shipped pack), a ranking of a demo prompt, a ranking of typed
 candidates (new texts: MiniLM embeds them), ``/finish``. All start together (a barrier). By
 default there is no think time, a worst case; ``--think 3,10`` waits a uniform 3-10 s before each
-answer (reading the pair), as real participants do.
+answer (reading the pair), as real participants do, and ``--ramp 30`` lets them arrive evenly
+over 30 s rather than in the same second.
 
 Checked against the database afterwards: every acknowledged label is stored exactly once, in
 order (``lost`` / ``duplicated`` / ``unexpected``), 2 rankings and a finished status per
@@ -87,9 +88,10 @@ class Participant:
     """One simulated participant's full session; timings and acknowledged labels."""
 
     def __init__(self, url: str, tag: str, demo_set: dict, timeout: float,
-                 client: str = "gradio", think: tuple[float, float] = (0.0, 0.0)) -> None:
+                 client: str = "gradio", think: tuple[float, float] = (0.0, 0.0),
+                 delay: float = 0.0) -> None:
         self.url, self.tag, self.demo_set, self.timeout = url, tag, demo_set, timeout
-        self.mode, self.think = client, think
+        self.mode, self.think, self.delay = client, think, delay
         self.rng = random.Random(tag)
         self.times: dict[str, list[float]] = defaultdict(list)
         self.acked: list[tuple[str, str]] = []
@@ -129,6 +131,8 @@ class Participant:
 
         try:
             barrier.wait()
+            if self.delay:
+                time.sleep(self.delay)  # arrives later (--ramp)
             start = time.perf_counter()
             if self.mode == "raw":
                 urllib.request.urlopen(self.url, timeout=self.timeout).read()  # the page
@@ -184,9 +188,9 @@ def check_database(db: Path, people: list[Participant]) -> dict[str, int | bool]
 
 def run_level(server: AppProcess, n: int, demo_set: dict, timeout: float,
               client: str = "gradio", think: tuple[float, float] = (0.0, 0.0),
-              wave: int = 0) -> dict:
+              wave: int = 0, ramp: float = 0.0) -> dict:
     people = [Participant(server.url, f"LOAD{n}{client[0]}w{wave}-{i}", demo_set, timeout,
-                          client, think) for i in range(n)]
+                          client, think, ramp * i / n) for i in range(n)]
     barrier = threading.Barrier(n + 1)
     threads = [threading.Thread(target=p.run, args=(barrier,), daemon=True) for p in people]
     for thread in threads:
@@ -210,7 +214,8 @@ def run_level(server: AppProcess, n: int, demo_set: dict, timeout: float,
     n_requests = sum(len(v) for k, v in times.items() if k != "connect")
     errors = [e for p in people for e in p.errors]
     return {
-        "clients": n, "client": client, "think_s": list(think), "errors": len(errors),
+        "clients": n, "client": client, "think_s": list(think), "ramp_s": ramp,
+        "errors": len(errors),
         "error_samples": errors[:3],
         "sessions_completed": sum(1 for p in people if not p.errors),
         "labels_acknowledged": n_labels, **check_database(server.db, people),
@@ -271,6 +276,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
     parser.add_argument("--think", default="0,0", help="LO,HI: uniform seconds each "
                         "participant waits before each answer (default 0,0: no think time)")
+    parser.add_argument("--ramp", type=float, default=0.0, help="participants arrive evenly "
+                        "over this many seconds instead of all at once (default 0)")
     parser.add_argument("--repeat", type=int, default=1, help="run the levels this many times "
                         "on the same server (the memory bench; adds 'memory' to the output)")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
@@ -299,7 +306,8 @@ def main(argv: list[str] | None = None) -> dict:
         clients = ["gradio", "raw"] if args.client == "both" else [args.client]
         for client in clients:
             for wave, n in enumerate(levels):
-                level = run_level(server, n, demo_set, args.timeout, client, (lo, hi), wave)
+                level = run_level(server, n, demo_set, args.timeout, client, (lo, hi), wave,
+                                  args.ramp)
                 level["server_rss_mb"] = server.rss_mb()
                 result["levels"].append(level)
                 print(json.dumps({k: level[k] for k in ("clients", "client", "errors", "lost",
