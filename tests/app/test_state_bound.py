@@ -97,3 +97,16 @@ def test_launched_app_keeps_a_bounded_number_of_sessions(tmp_path: Path, assets_
     finally:
         demo.close()
         store.close()
+
+
+def test_app_caps_malloc_arenas_unless_the_environment_does(monkeypatch) -> None:
+    import platform
+    import runpy
+
+    entry = runpy.run_path(str(Path(__file__).resolve().parents[2] / "app.py"))
+    limit = entry["limit_malloc_arenas"]
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit() is False  # the operator's setting wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert limit() is True
