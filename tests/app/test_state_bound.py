@@ -110,3 +110,18 @@ def test_app_caps_malloc_arenas_unless_the_environment_does(monkeypatch) -> None
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert limit() is True
+
+
+def test_maybe_prune_trims_the_heap_when_due(monkeypatch) -> None:
+    import app.state_bound as sb
+
+    calls = []
+    monkeypatch.setattr(sb, "trim_heap", lambda: calls.append(1) or True)
+    holder = _holder([("api", False, 1)])
+    bound = StateBound(every_s=0.0, trim_every_s=3600,
+                       demo=SimpleNamespace(state_holder=holder))
+    bound.maybe_prune()
+    assert calls == []  # not due yet
+    bound.trim_every_s = 0.0
+    bound.maybe_prune()
+    assert calls == [1]
