@@ -124,6 +124,8 @@ def test_label_rank_finish(app_url: str, browser_page) -> None:
     expect(page.locator("#latent-map-spl")).to_be_visible()
     expect(page.locator("#latent-map-spl")).to_contain_text("you")
     expect(page.locator("#type-shares")).to_contain_text(re.compile(r"\d+%"))
+    # the consent error's pop-up closes by itself (ERROR_SECONDS, not Gradio's 10 s)
+    expect(page.get_by_text("Please tick the consent box")).to_be_hidden(timeout=8_000)
     page.wait_for_timeout(500)  # let the plots finish drawing
     page.screenshot(path=str(SCREENSHOTS / "labelling.png"), full_page=True)
 
