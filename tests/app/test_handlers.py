@@ -223,3 +223,56 @@ def test_a_skip_or_a_tie_never_raises_the_confidence(store: Store, service: Serv
     pair = h.next_pair(store, service, sid)
     after = h.label(store, service, sid, pair["pair_id"], neutral)
     assert after["confidence_by_model"] == real["confidence_by_model"]
+
+
+def test_progress_counts_distinct_pairs_and_names_the_repeat(store: Store, service: Service) -> None:
+    """'Pair 8 of 8' used to count the attention check's repeat as a pair of its own."""
+    from app.ui import progress_text
+
+    n_checks = sum(i["pair_id"].endswith(REPEAT_SUFFIX) for i in service.items)
+    assert n_checks == 1
+    distinct = len(service.items) - n_checks
+    sid = h.start_session(store, "P1")
+    heads = []
+    while (pair := h.next_pair(store, service, sid)) is not None:
+        result = h.summary(store, service, sid)
+        heads.append(progress_text({**result, "stop_suggested": False}, pair, n_checks))
+        h.label(store, service, sid, pair["pair_id"], "A")
+    done = progress_text(h.summary(store, service, sid), None, n_checks)
+    assert heads[:distinct] == [f"**Pair {k} of {distinct}**" for k in range(1, distinct + 1)]
+    assert "consistency check" in heads[-1] and f"of {distinct + 1}" not in "".join(heads)
+    assert done.startswith(f"**All {distinct} pairs answered")
+
+
+def test_progress_offers_finishing_only_with_the_button() -> None:
+    from app.ui import progress_text
+
+    pair = {"pair_id": "p1"}
+    text = progress_text({"n_labels": 4, "n_total": 8, "stop_suggested": True}, pair, 1)
+    assert text.startswith("**Pair 5 of 7**") and "finish with the button below" in text
+    assert "finish" not in progress_text({"n_labels": 4, "n_total": 8}, pair, 1)
+
+
+def test_finish_button_shows_when_the_progress_line_offers_it() -> None:
+    """The line said 'you can finish whenever you like' from pair 5 while the button only
+    appeared after the last pair."""
+    from app.ui import controls
+
+    pair = {"pair_id": "p1"}
+    assert controls({"session_id": "s", "pair": pair}) == (True, True, False)
+    assert controls({"session_id": "s", "pair": pair, "stop_suggested": True}) == (True, True, True)
+    assert controls({"session_id": "s", "pair": None}) == (False, True, True)
+    assert controls({"session_id": "s", "pair": None, "finish": "done"}) == (False, False, False)
+    assert controls({}) == (False, False, False)
+
+
+def test_study_owner_tab_is_hidden_from_participants(service: Service, tmp_path: Path) -> None:
+    from app.ui import build_app, show_owner_tab
+
+    with Store.open(tmp_path / "owner.db") as store:
+        demo = build_app(store, service, Settings(db_path=store.path, admin_token="s3cret"))
+        config = demo.get_config_file()
+    tabs = [c for c in config["components"] if c.get("props", {}).get("label") == "Study owner"]
+    assert len(tabs) == 1 and tabs[0]["props"]["visible"] is False
+    assert show_owner_tab({"owner": ""}) and show_owner_tab({"owner": "1", "STUDY_ID": "S"})
+    assert not show_owner_tab({"PROLIFIC_PID": "p", "STUDY_ID": "S", "SESSION_ID": "x"})
