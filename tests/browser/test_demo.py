@@ -9,6 +9,7 @@ to ``tests/browser/artifacts/``; with ``SPL_UPDATE_SCREENSHOTS=1`` the README's 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 APP: dict = {}  # the launched demo, for tests that reach into its server state
+# distinct labelling pairs of the shipped pack (a session shows them, then the repeat)
+N_PAIRS = len(json.loads((ROOT / "assets" / "demo_pack.json").read_text())["pairs"])
 # the README's screenshots are rewritten only on request (SPL_UPDATE_SCREENSHOTS=1, ideally
 # with the shipped runs); otherwise every screenshot goes to the ignored artifacts folder
 SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("SPL_UPDATE_SCREENSHOTS")
@@ -86,7 +89,7 @@ def browser_page():
 def _answer(page, key: str, expect_pair: int | str) -> None:
     expect(page.locator("#btn-a")).to_be_enabled()
     page.keyboard.press(key)
-    text = f"Pair {expect_pair} of 7" if isinstance(expect_pair, int) else expect_pair
+    text = f"Pair {expect_pair} of {N_PAIRS}" if isinstance(expect_pair, int) else expect_pair
     expect(page.locator("#progress")).to_contain_text(text)
     expect(page.locator("#btn-a")).to_be_enabled()
 
@@ -104,13 +107,13 @@ def test_label_rank_finish(app_url: str, browser_page) -> None:
     expect(page.get_by_text("Please tick the consent box")).to_be_visible()
     page.get_by_label("I agree that my answers").check()
     page.get_by_role("button", name="I agree, start").click()
-    expect(page.locator("#progress")).to_contain_text("Pair 1 of 7", timeout=30_000)
+    expect(page.locator("#progress")).to_contain_text(f"Pair 1 of {N_PAIRS}", timeout=30_000)
     expect(page.locator("#resp-a")).to_be_visible()
 
     for i, key in enumerate("abta"):
         _answer(page, key, i + 2)
     page.keyboard.press("u")  # undo the fourth answer
-    expect(page.locator("#progress")).to_contain_text("Pair 4 of 7")
+    expect(page.locator("#progress")).to_contain_text(f"Pair 4 of {N_PAIRS}")
     expect(page.locator("#btn-undo")).to_be_enabled()
     _answer(page, "b", 5)
 
@@ -138,16 +141,16 @@ def test_label_rank_finish(app_url: str, browser_page) -> None:
     page.screenshot(path=str(SCREENSHOTS / "ranking.png"), full_page=True)
 
     page.get_by_role("tab", name="Label").click()
-    expect(page.locator("#progress")).to_contain_text("Pair 5 of 7")  # no stray answers
+    expect(page.locator("#progress")).to_contain_text(f"Pair 5 of {N_PAIRS}")  # no stray answers
     page.reload(wait_until="load")  # a reload resumes the session instead of starting over
-    expect(page.locator("#progress")).to_contain_text("Pair 5 of 7", timeout=30_000)
+    expect(page.locator("#progress")).to_contain_text(f"Pair 5 of {N_PAIRS}", timeout=30_000)
     expect(page.locator("#resp-a")).to_be_visible()
     expect(page.get_by_role("tab", name="Study owner")).to_have_count(0)  # not on a study link
-    for n in (6, 7):
+    for n in range(6, N_PAIRS + 1):
         _answer(page, "s", n)
     _answer(page, "s", "consistency check")  # the repeated pair is not "pair 8 of 8"
     page.keyboard.press("a")
-    expect(page.locator("#progress")).to_contain_text("All 7 pairs answered")
+    expect(page.locator("#progress")).to_contain_text(f"All {N_PAIRS} pairs answered")
     page.get_by_role("button", name="Finish and get my completion code").click()
     expect(page.locator("#done")).to_contain_text("completion code", timeout=30_000)
     expect(page.get_by_role("link", name="Return to the study")).to_have_attribute(
@@ -203,7 +206,7 @@ def _start(page, url: str) -> None:
     expect(page.get_by_role("button", name="I agree, start")).to_be_visible(timeout=30_000)
     page.get_by_label("I agree that my answers").check()
     page.get_by_role("button", name="I agree, start").click()
-    expect(page.locator("#progress")).to_contain_text("Pair 1 of 7", timeout=30_000)
+    expect(page.locator("#progress")).to_contain_text(f"Pair 1 of {N_PAIRS}", timeout=30_000)
 
 
 def test_contrast_pop_ups_owner_tab_and_maps(app_url: str, browser_page) -> None:
@@ -227,7 +230,7 @@ def test_contrast_pop_ups_owner_tab_and_maps(app_url: str, browser_page) -> None
         expect(page.get_by_role("tab", name="Study owner")).to_have_count(0)
         page.get_by_label("I agree that my answers").check()
         page.get_by_role("button", name="I agree, start").click()
-        expect(page.locator("#progress")).to_contain_text("Pair 1 of 7", timeout=30_000)
+        expect(page.locator("#progress")).to_contain_text(f"Pair 1 of {N_PAIRS}", timeout=30_000)
         _answer(page, "a", 2)
         expect(page.locator("#latent-text")).to_contain_text("you are at PC 1 =")
         hosts = page.locator("[id^=latent-map-]").all()
