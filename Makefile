@@ -95,11 +95,28 @@ train-demo: setup
 # Issue #14's report (after train-demo): few-shot curves of the demo models beside the Bayes
 # ceiling, the low-rank baseline and the oracle, the confidence's calibration, active order,
 # and the two scripted visitors of bench/persona_check.py -> docs/results/.
+ABLATE := runs/ablate
+ABLATE_BASE := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 --mean-bound 3 \
+  --logvar-min -6 --eval-every 500 --batch-size 64
 personalize: setup
+	test -f $(ABLATE)/spl-wide/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 3 --lr 1e-3 \
+	  --targets-per-context 8 --out $(ABLATE)/spl-wide
+	test -f $(ABLATE)/spl-sh/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 3 --lr 1e-3 \
+	  --targets-per-context 8 --pooling sum --latent-head true --out $(ABLATE)/spl-sh
+	test -f $(ABLATE)/spl-ev/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 3 --lr 1e-3 \
+	  --targets-per-context 8 --pooling sum --latent-head true --evidence-mean true --out $(ABLATE)/spl-ev
+	test -f $(ABLATE)/spl-ev6-t1/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 6 --lr 2e-3 \
+	  --pooling sum --latent-head true --evidence-mean true --out $(ABLATE)/spl-ev6-t1
 	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
 	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
-	  --run oracle=$(DEMO_RUNS)/oracle --calibration $(DEMO_RUNS)/spl/calibration.json \
-	  --out docs/results/personalize
+	  --run oracle=$(DEMO_RUNS)/oracle --run spl-wide-3ep=$(ABLATE)/spl-wide \
+	  --run spl-sum-head-3ep=$(ABLATE)/spl-sh --run spl-evidence-3ep=$(ABLATE)/spl-ev \
+	  --run spl-1-target=$(ABLATE)/spl-ev6-t1 \
+	  --calibration $(DEMO_RUNS)/spl/calibration.json --out docs/results/personalize
 	$(PY) bench/persona_check.py --out docs/results/persona_check.json
 
 # Issue #6's simulated participants on the previous demo (the four-type world, before the
