@@ -92,6 +92,8 @@ def save_progress(out: Path, settings: dict[str, Any], model: torch.nn.Module,
     for stale in [*folder.glob("state*.safetensors"), *folder.glob(".progress-*.json")]:
         if stale.name != state_name:  # what no progress.json names: older states, crash leftovers
             stale.unlink(missing_ok=True)
+    for old in Path(out).glob(".resume-tmp-*"):  # a half-written save of the previous layout
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def load_progress(out: Path, settings: dict[str, Any], model: torch.nn.Module,

@@ -40,7 +40,11 @@ def test_the_shipped_reports_agree_with_the_definition() -> None:
 
 
 def test_every_active_unit_count_on_the_card_names_its_vector() -> None:
-    card = model_card(load_run(RUNS / "spl"))
+    """The case of the issue: z in use (6 of 16 units) while the paper's m_K counts 0."""
+    run = load_run(RUNS / "spl")
+    report = {**run.report, "active_units_z": 6, "active_units_z_share": 6 / 16,
+              "active_units": 0, "active_units_share": 0.0}
+    card = model_card(dataclasses.replace(run, report=report))
     rows = [line for line in card.splitlines() if "active" in line]
     assert "| active_units |" not in card and "| active_units_share |" not in card
     assert any("of z" in r and "6 of 16" in r for r in rows)

@@ -299,7 +299,7 @@ def test_attention_agreement_on_a_hand_made_case(store: Store) -> None:
     assert report.n_judged == 3 and report.overall == pytest.approx(1 / 3)
     assert {c.participant_id: (c.first, c.second) for c in report.checks}["P3"] == ("A", "skip")
     by_session = {c.session_id: c.agree for c in report.checks}
-    assert by_session == {agree: True, disagree: False, skipped: None, ties: True}
+    assert by_session == {agree: True, disagree: False, skipped: None, ties: False}
 
 
 def test_attention_agreement_without_checks(store: Store) -> None:
