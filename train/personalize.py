@@ -199,9 +199,12 @@ def _plot(report: dict[str, Any], path: Path) -> None:
         ax.legend(fontsize=7)
     for ax, (title, key) in zip(axes, [("held-out users, random order", "accuracy"),
                                        ("four personas, random order", "personas")]):
+        extra = iter(["tab:purple", "tab:pink", "tab:olive", "tab:cyan", "tab:orange", "tab:gray"])
         for name, values in report.get(key, {}).items():
-            color, style = _STYLE.get(name, (None, "-"))
-            ax.plot(report["k"], values, marker="o", ms=3, label=name, color=color, linestyle=style)
+            main = name in _STYLE  # ablations: thin, their own colours
+            color, style = _STYLE[name] if main else (next(extra, None), "--")
+            ax.plot(report["k"], values, marker="o", ms=3 if main else 2, label=name, color=color,
+                    linestyle=style, linewidth=1.8 if main else 0.9)
         ax.set_xlabel("answers given (k)")
         ax.set_ylabel("accuracy on held-out pairs")
         ax.set_title(title)
@@ -223,6 +226,13 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
     lines = [
         "# Personalization: few-shot accuracy against the Bayes ceiling\n",
         f"![few-shot curves]({plot_name})\n",
+        "How to read it: every row is accuracy on the same held-out users' held-out pairs (test "
+        "prompts) after their first k survey answers. `bayes` is the world's ceiling (the true "
+        "prior, attributes and answer model: no model can beat it in expectation); `oracle` "
+        "knows each user's true weights but reads responses through the backbone's embeddings, "
+        "so it is the ceiling of any model on these embeddings; `btl` is one reward for "
+        "everyone; `lowrank` is the LoRe/PAL-style linear baseline; other names are runs "
+        "(`python -m train personalize --run NAME=FOLDER`). Written by `make personalize`.\n",
         f"Rows: {report['n_rows']}, users: {report['n_users']}. World: "
         f"{len(report['world']['attributes'])} attributes, Bradley-Terry temperature "
         f"{report['world']['temperature']:g}.\n",
