@@ -4,6 +4,7 @@ intact, and every participant continues where they stopped through the API."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -20,6 +21,9 @@ from bench.appserver import AppProcess, tiny_runs  # noqa: E402
 FULL = os.environ.get("SPL_BENCH_FULL") == "1"  # `make bench`: more participants, all resume
 N_CLIENTS = 16 if FULL else 4
 KILL_AFTER = 40 if FULL else 8  # acknowledged labels across all clients before the SIGKILL
+# a session's items: the shipped pack's pairs and the repeated attention check
+ITEMS = len(json.loads((Path(__file__).resolve().parents[2] / "assets" / "demo_pack.json")
+                       .read_text())["pairs"]) + 1
 N_CONTINUE = N_CLIENTS if FULL else 1  # sessions labelled to the end after the restart
 CALL_TIMEOUT = 60
 
@@ -94,14 +98,14 @@ def test_sigkill_mid_run_loses_no_acknowledged_label(runs: str, tmp_path: Path) 
             assert stored[:len(snapshot[i])] == snapshot[i], (i, stored, snapshot[i])
             assert len(stored) - len(snapshot[i]) <= 1
             assert len({p for p, _ in stored}) == len(stored)
-        unfinished = [i for i in sessions if len(live_labels(db, sessions[i])) < 8]
+        unfinished = [i for i in sessions if len(live_labels(db, sessions[i])) < ITEMS]
         assert unfinished, "every session finished before the kill; kill earlier"
         client = Client(server.url, verbose=False)
         continued = 0
         for i, sid in sessions.items():
             before = [p for p, _ in live_labels(db, sid)]
             pair = call(client, sid, api_name="/next_pair")
-            if len(before) == 8:
+            if len(before) == ITEMS:
                 assert pair is None
                 continue
             assert pair is not None and pair["pair_id"] not in before  # continues, no repeat
@@ -112,9 +116,9 @@ def test_sigkill_mid_run_loses_no_acknowledged_label(runs: str, tmp_path: Path) 
             while pair is not None:
                 result = call(client, sid, pair["pair_id"], "tie", api_name="/label")
                 pair = call(client, sid, api_name="/next_pair")
-            assert result["n_labels"] == 8
+            assert result["n_labels"] == ITEMS
             after = [p for p, _ in live_labels(db, sid)]
-            assert after[:len(before)] == before and len(set(after)) == 8
+            assert after[:len(before)] == before and len(set(after)) == ITEMS
     finally:
         server.stop()
     with sqlite3.connect(db) as conn:
