@@ -154,3 +154,41 @@ def test_confidence_features_are_a_function_of_the_answers() -> None:
     for a, b in zip(one, confidence_features(model, padded, cands, seed=0)):
         torch.testing.assert_close(a, b)
     assert not math.isnan(float(stability.mean()))
+
+
+def test_calibrator_formula_by_hand_and_its_file_format() -> None:
+    """p = sigmoid(w . [1, logit(clamp(s, .02, .98)), gap, log(1 + k)]), pinned on numbers."""
+    calib = Calibrator((0.5, 1.0, -2.0, 0.25))
+    s, gap, k = torch.tensor([0.8, 0.999, 0.0]), torch.tensor([0.3, 0.0, 1.0]), torch.tensor([2, 0, 7])
+    logits = [0.5 + math.log(0.8 / 0.2) - 0.6 + 0.25 * math.log(3),
+              0.5 + math.log(0.98 / 0.02),
+              0.5 + math.log(0.02 / 0.98) - 2.0 + 0.25 * math.log(8)]
+    expected = torch.tensor([1 / (1 + math.exp(-v)) for v in logits])
+    torch.testing.assert_close(calib(s, gap, k), expected.float())
+    assert Calibrator.from_dict(calib.to_dict()) == calib
+    for bad in ({"weights": [1, 2, 3]}, {"weights": [1, 2, 3, float("nan")]}, {"weights": "1234"},
+                {"nothing": 1}, [1, 2, 3, 4]):
+        with pytest.raises(ValueError, match="4 finite numbers"):
+            Calibrator.from_dict(bad)  # type: ignore[arg-type]
+
+
+def test_confidence_features_stability_counts_agreeing_samples(monkeypatch) -> None:
+    """Stability is the share of posterior samples whose best candidate is the point latent's;
+    the model's training mode is restored afterwards."""
+    import spl_model.calibration as calibration
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vpl", embed_dim=D, latent_dim=4, hidden_dim=8))
+    model.train()
+    ctx = (torch.randn(1, 2, D), torch.randn(1, 2, D), torch.ones(1, 2, dtype=torch.bool))
+    cands = torch.randn(1, 3, D)
+    point = model.eval().posterior(*ctx).z  # [1, Z]
+    model.train()
+    far = torch.randn(calibration.N_SAMPLES, 4) * 50  # samples that disagree with the point
+    fake = torch.cat([point.expand(calibration.N_SAMPLES // 4, -1), far[calibration.N_SAMPLES // 4:]])
+    monkeypatch.setattr(calibration, "posterior_samples", lambda *a, **k: fake[None])
+    stability, _, _, top = confidence_features(model, ctx, cands)
+    assert model.training  # restored
+    sampled = model.eval().reward(cands.expand(calibration.N_SAMPLES, 3, D), fake).argmax(1)
+    assert stability.item() == pytest.approx((sampled == top).float().mean().item())
+    assert 0.25 <= stability.item() < 1.0
