@@ -187,8 +187,12 @@ def test_confidence_features_stability_counts_agreeing_samples(monkeypatch) -> N
     far = torch.randn(calibration.N_SAMPLES, 4) * 50  # samples that disagree with the point
     fake = torch.cat([point.expand(calibration.N_SAMPLES // 4, -1), far[calibration.N_SAMPLES // 4:]])
     monkeypatch.setattr(calibration, "posterior_samples", lambda *a, **k: fake[None])
-    stability, _, _, top = confidence_features(model, ctx, cands)
+    stability, gap, _, top = confidence_features(model, ctx, cands)
     assert model.training  # restored
+    # the point latent is the eval-mode one (eps = 0), whatever mode the model was in
+    best = model.eval().reward(cands, point)[0].sort(descending=True).values
+    assert int(top) == int(model.reward(cands, point).argmax(1))
+    assert gap.item() == pytest.approx((best[0] - best[1]).item(), abs=1e-5) and gap.item() > 0
     sampled = model.eval().reward(cands.expand(calibration.N_SAMPLES, 3, D), fake).argmax(1)
     assert stability.item() == pytest.approx((sampled == top).float().mean().item())
     assert 0.25 <= stability.item() < 1.0
