@@ -100,7 +100,7 @@ def active_order(model: RewardModel, split: EncodedSplit, embeddings: Tensor,
             idx = torch.stack(picked, 1) if picked else torch.zeros(len(chunk), 0, dtype=torch.long)
             ctx = (pool_a.gather(1, idx[..., None].expand(-1, -1, pool_a.shape[2])),
                    pool_b.gather(1, idx[..., None].expand(-1, -1, pool_b.shape[2])),
-                   real.gather(1, idx) if picked else torch.zeros(len(chunk), 0, dtype=torch.bool))
+                   real.gather(1, idx))  # [B, j, D], [B, j, D], [B, j]
             choice = select_query(model, ctx, pool_a, pool_b, asked=asked, n_samples=n_samples,
                                   seed=seed + step, method=method)
             # a user out of real pairs takes the next padding column, so each row stays a
