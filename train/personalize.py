@@ -6,8 +6,10 @@ measures, on the held-out users and personas of a population-world test split:
 - every run's accuracy after k = 0..12 answers in random order (the order they were asked) and,
   for latent models, in active order (:func:`train.fewshot.active_order`);
 - the world's Bayes ceiling (:func:`train.reference.bayes_margins`, Monte Carlo over the
-  card's true prior) and the low-rank baseline (:class:`train.reference.LowRankBaseline`)
-  on the same rows;
+  card's true prior), the same posterior on the backbone's linear read-out of the attributes
+  (``bayes_readout``, :func:`train.reference.fit_readout`: how much of the ceiling survives
+  the embeddings) and the low-rank baseline (:class:`train.reference.LowRankBaseline`) on
+  the same rows;
 - the labels active order saves (answers to reach 90% of the way from k = 0 to k = 12);
 - the calibration of the app's confidence (:mod:`train.calibration`), when a calibration file
   is given.
@@ -26,9 +28,11 @@ import torch
 from spl_model import RewardModel
 from train.fewshot import (KS, active_order, attribute_deltas, curve, groups, labels_to_reach,
                            model_margins, reorder)
-from train.reference import LowRankBaseline, bayes_margins, gaussian_points, user_pairs
+from train.reference import (LowRankBaseline, bayes_margins, fit_readout, gaussian_points,
+                             user_pairs)
 
-__all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "write_outputs"]
+__all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "readout_deltas",
+           "write_outputs"]
 
 ALL_K = tuple(range(13))  # every k 0..12: the curves labels_to_reach interpolates
 
@@ -48,12 +52,25 @@ def _by_user(users: Sequence[str]) -> dict[str, list[int]]:
     return out
 
 
+def readout_deltas(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test split's ``(context [R, C, A], targets [R, A])`` attribute differences as read
+    from the embeddings by a ridge read-out fitted on the train split's target pairs."""
+    train, test, emb = data.splits["train"], data.splits["test"], data.embeddings.double()
+    readout = fit_readout(emb[train.chosen] - emb[train.rejected],
+                          attribute_deltas(data.dataset, "train")[2])
+    ctx = (emb[test.ctx_chosen] - emb[test.ctx_rejected]) @ readout  # [R, C, A]
+    return ctx, (emb[test.chosen] - emb[test.rejected]) @ readout
+
+
 def bayes_curve(data: Any, ks: Sequence[int] = ALL_K, n_points: int = 40_000,
-                seed: int = 0) -> dict[str, list[float]]:
-    """The Bayes ceiling's accuracy per group at each k (held-out rows, random order)."""
+                seed: int = 0, readout: bool = False) -> dict[str, list[float]]:
+    """The Bayes ceiling's accuracy per group at each k (held-out rows, random order);
+    ``readout=True``: the same posterior on the embeddings' read-out (:func:`readout_deltas`)."""
     world = world_of(data.dataset.card)
     split = data.splits["test"]
     ctx, mask, targets = attribute_deltas(data.dataset, "test")
+    if readout:
+        ctx, targets = readout_deltas(data)
     points = gaussian_points(world["prior_mean"], world["prior_cov"], n_points, seed)
     log_prior = torch.zeros(len(points), dtype=torch.float64)
     rows_of = _by_user(split.users)
@@ -118,13 +135,16 @@ def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, 
     """Every curve and figure of the report (see the module docstring) as one JSON object."""
     from tqdm.auto import tqdm
 
-    steps = ["bayes", "lowrank", *runs]
+    steps = ["bayes", "bayes_readout", "lowrank", *runs]
     bar = tqdm(steps, desc="personalize", unit="model", disable=not progress)
     curves: dict[str, Any] = {}
     for name in bar:
         bar.set_postfix_str(name)
         if name == "bayes":
             c = bayes_curve(data, n_points=n_points)
+            curves[name] = {"random": c, "active": c}
+        elif name == "bayes_readout":
+            c = bayes_curve(data, n_points=n_points, readout=True)
             curves[name] = {"random": c, "active": c}
         elif name == "lowrank":
             c = lowrank_curve(data)
@@ -169,7 +189,7 @@ def write_outputs(report: dict[str, Any], out: Path) -> None:
     out.with_suffix(".md").write_text(_markdown(report, out.with_suffix(".png").name))
 
 
-_STYLE = {"bayes": ("black", "--"), "oracle": ("grey", ":"), "btl": ("tab:brown", ":"),
+_STYLE = {"bayes": ("black", "--"), "bayes_readout": ("dimgrey", "--"), "oracle": ("grey", ":"), "btl": ("tab:brown", ":"),
           "lowrank": ("tab:green", "-."), "vpl": ("tab:blue", "-"), "spl": ("tab:red", "-")}
 
 
@@ -228,9 +248,12 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
         f"![few-shot curves]({plot_name})\n",
         "How to read it: every row is accuracy on the same held-out users' held-out pairs (test "
         "prompts) after their first k survey answers. `bayes` is the world's ceiling (the true "
-        "prior, attributes and answer model: no model can beat it in expectation); `oracle` "
-        "knows each user's true weights but reads responses through the backbone's embeddings, "
-        "so it is the ceiling of any model on these embeddings; `btl` is one reward for "
+        "prior, attributes and answer model: no model can beat it in expectation); "
+        "`bayes_readout` is the same posterior with each pair's attributes read from its "
+        "embeddings by a ridge read-out fitted on the train split (how much of the ceiling "
+        "survives the backbone; the models see nothing else); `oracle` knows each user's true "
+        "weights and learns the reward from the same embeddings (an MLP: it overfits the train "
+        "prompts, so it is a reference, not a bound); `btl` is one reward for "
         "everyone; `lowrank` is the LoRe/PAL-style linear baseline; other names are runs "
         "(`python -m train personalize --run NAME=FOLDER`). Written by `make personalize`.\n",
         f"Rows: {report['n_rows']}, users: {report['n_users']}. World: "

@@ -13,6 +13,13 @@ A personalized reward model is only read beside what is possible on the same spl
   one weight vector per training user; a new user's ``u`` is the MAP estimate from their k
   answers under a Gaussian prior fitted to the training users' vectors. No encoder, no latent
   model: what a careful linear method gets from the same answers.
+- **Read-out Bayes** (:func:`fit_readout` + :func:`bayes_margins`): the same posterior
+  predictive, with each pair's attribute difference replaced by a ridge read-out of it from
+  the pair's *embedding* difference (fitted on the train split's labelled attributes). It
+  asks how much of the world's ceiling survives the backbone: the models see responses only
+  through these embeddings, so the gap between ``bayes`` and this curve is the backbone's,
+  the gap below it the model's. It is a reference, not a bound: a non-linear reading of the
+  same embeddings could do a little better.
 
 Both return *margins* (positive = the label's side is predicted), so accuracy has one
 definition, :func:`spl_model.accuracy` (a tie counts half).
@@ -38,7 +45,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["LowRankBaseline", "TIE", "bayes_margins", "gaussian_points", "user_pairs"]
+__all__ = ["LowRankBaseline", "TIE", "bayes_margins", "fit_readout", "gaussian_points",
+           "user_pairs"]
 
 TIE = 1e-9  # |P(chosen wins) - 1/2| below this is a tie (float rounding)
 
@@ -55,6 +63,30 @@ def gaussian_points(mean: Sequence[float], cov: Sequence[Sequence[float]], n: in
     g = torch.Generator().manual_seed(seed)
     half = torch.randn((n + 1) // 2, len(mean_t), generator=g, dtype=torch.float64) @ chol.T
     return mean_t + torch.cat([half, -half])[:n]
+
+
+def fit_readout(diffs: Tensor, deltas: Tensor, l2: float = 1e-2) -> Tensor:
+    """Ridge read-out ``W [D, A]`` with ``deltas ~ diffs @ W`` (float64, no intercept).
+
+    Args:
+        diffs: ``[N, D]`` embedding differences ``phi(chosen) - phi(rejected)`` of labelled pairs.
+        deltas: ``[N, A]`` their attribute differences ``attr(chosen) - attr(rejected)``.
+        l2: ridge penalty (``W = (X'X + l2 I)^-1 X'Y``).
+
+    A pair and its swap give opposite differences, so no intercept is needed (or wanted).
+
+    Example (an exact linear world is read back exactly, up to the ridge):
+        >>> X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+        >>> W = fit_readout(X, X @ torch.tensor([[2.0], [-1.0]]), l2=1e-9)
+        >>> [round(v, 4) for v in W[:, 0].tolist()]
+        [2.0, -1.0]
+    """
+    if diffs.ndim != 2 or deltas.ndim != 2 or len(diffs) != len(deltas):
+        raise ValueError(f"diffs [N, D] and deltas [N, A] must share N; got "
+                         f"{list(diffs.shape)} and {list(deltas.shape)}.")
+    X, Y = diffs.double(), deltas.double()
+    eye = torch.eye(X.shape[1], dtype=torch.float64)
+    return torch.linalg.solve(X.T @ X + l2 * eye, X.T @ Y)
 
 
 @torch.no_grad()

@@ -4,6 +4,7 @@ personalize commands, and the app reading the calibrator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def test_population_fit_report_and_personalize(population, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["k"] == [0, 1, 2, 4, 8, 12]
-    assert set(report["accuracy"]) == {"bayes", "lowrank", "spl", "vpl", "btl", "oracle"}
+    assert set(report["accuracy"]) == {"bayes", "bayes_readout", "lowrank", "spl", "vpl", "btl",
+                                      "oracle"}
     assert all(len(v) == 6 for v in report["accuracy"].values())
     assert set(report["personas_k2"]) >= {"bayes", "spl"}
     assert 0 <= report["confidence_ece"] <= 1 and "labels_saved_active" in report
@@ -112,3 +114,56 @@ def test_empty_contexts_train_and_score(population) -> None:
     assert torch.isfinite(terms["total"])
     terms["total"].backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_readout_bayes_equals_the_ceiling_when_embeddings_are_linear_in_attributes(population) -> None:
+    """Embeddings that are an exact linear image of the attributes lose nothing: the read-out
+    posterior then scores like the world's ceiling; noise in the embeddings costs accuracy."""
+    from train.fit import prepare_data
+    from train.personalize import bayes_curve, readout_deltas
+
+    data, cache = population
+    prepared = prepare_data(data, cache)
+    ds = prepared.dataset
+    attrs: dict[int, list[float]] = {}
+    for name in ("train", "test"):
+        split, rows = prepared.splits[name], getattr(ds, name)
+        for i, row in enumerate(rows):
+            attrs[int(split.chosen[i])] = row["attributes_chosen"]
+            attrs[int(split.rejected[i])] = row["attributes_rejected"]
+            for j, item in enumerate(row["context"]):
+                pair = ds.survey[item["id"]]
+                ab = (pair["attributes_a"], pair["attributes_b"])
+                chosen, rejected = ab if item["chosen"] == "a" else ab[::-1]
+                attrs[int(split.ctx_chosen[i, j])] = chosen
+                attrs[int(split.ctx_rejected[i, j])] = rejected
+    g = torch.Generator().manual_seed(0)
+    mix = torch.randn(len(next(iter(attrs.values()))), prepared.embeddings.shape[1], generator=g)
+    linear = torch.zeros_like(prepared.embeddings)
+    for text, a in attrs.items():
+        linear[text] = torch.tensor(a) @ mix
+    prepared = dataclasses.replace(prepared, embeddings=linear)
+    ctx, targets = readout_deltas(prepared)
+    from train.fewshot import attribute_deltas
+
+    true_ctx, mask, true_targets = attribute_deltas(ds, "test")
+    assert torch.allclose(targets, true_targets, atol=1e-3)
+    assert torch.allclose(ctx[mask], true_ctx[mask], atol=1e-3)
+    ceiling = bayes_curve(prepared, ks=(0, 2, 12), n_points=4000)
+    read = bayes_curve(prepared, ks=(0, 2, 12), n_points=4000, readout=True)
+    # equal after answers; before any, pairs that tie exactly under the true attributes
+    # (differences only in attributes of zero prior mean) may fall either side of the tie
+    for group in ceiling:
+        assert read[group][1:] == ceiling[group][1:]
+        assert abs(read[group][0] - ceiling[group][0]) <= 0.03
+    # the same attributes buried in noise: the read-out is worse and so is its posterior
+    prepared = dataclasses.replace(prepared, embeddings=linear + 3.0 * torch.randn(linear.shape, generator=g))
+    noisy = bayes_curve(prepared, ks=(0, 2, 12), n_points=4000, readout=True)
+    assert noisy["heldout"][-1] < ceiling["heldout"][-1] - 0.03
+
+
+def test_fit_readout_refuses_mismatched_rows() -> None:
+    from train.reference import fit_readout
+
+    with pytest.raises(ValueError, match="share N"):
+        fit_readout(torch.zeros(3, 4), torch.zeros(2, 6))
