@@ -69,6 +69,7 @@ class EncodedSplit:
         swap: bool = False,
         target_embeddings: Tensor | None = None,
         target_rows: Tensor | None = None,
+        target_pairs: tuple[Tensor, Tensor] | None = None,
     ) -> PreferenceBatch:
         """Gather rows into a :class:`PreferenceBatch` from ``embeddings`` ``[U, D]``.
 
@@ -76,7 +77,9 @@ class EncodedSplit:
         curve); ``swap`` exchanges chosen and rejected in every context pair (swap-flip rate);
         ``target_embeddings`` (same indexing) replaces the targets' vectors, for a LoRA-tuned
         backbone whose contexts stay the cached ("fixed") ones. ``target_rows`` ``[B, N]``
-        scores N target pairs per context, taken from those rows (:meth:`same_user_rows`).
+        scores N target pairs per context, taken from those rows (:meth:`same_user_rows`);
+        ``target_pairs`` ``([B, N], [B, N])`` gives the targets' chosen and rejected text ids
+        directly (:meth:`same_user_targets`).
         """
         targets = embeddings if target_embeddings is None else target_embeddings
         ctx_c, ctx_r, mask = self.ctx_chosen[rows], self.ctx_rejected[rows], self.ctx_mask[rows]
@@ -84,13 +87,15 @@ class EncodedSplit:
             ctx_c, ctx_r, mask = ctx_c[:, :max_context], ctx_r[:, :max_context], mask[:, :max_context]
         if swap:
             ctx_c, ctx_r = ctx_r, ctx_c
-        picks = rows[:, None] if target_rows is None else target_rows  # [B, N]
+        if target_pairs is None:
+            picks = rows[:, None] if target_rows is None else target_rows  # [B, N]
+            target_pairs = self.chosen[picks], self.rejected[picks]
         return PreferenceBatch(
             ctx_chosen=embeddings[ctx_c],  # [B, C, D]
             ctx_rejected=embeddings[ctx_r],
             ctx_mask=mask,
-            chosen=targets[self.chosen[picks]],  # [B, N, D]
-            rejected=targets[self.rejected[picks]],
+            chosen=targets[target_pairs[0]],  # [B, N, D]
+            rejected=targets[target_pairs[1]],
             user_features=self.features[rows],
         )
 
@@ -107,6 +112,59 @@ class EncodedSplit:
         offsets = (draw * counts[owner, None]).long()  # [B, n-1] in [0, count)
         others = members[starts[owner, None] + offsets]
         return torch.cat([rows[:, None], others], dim=1)
+
+    def same_user_targets(self, rows: Tensor, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """``(chosen [B, n], rejected [B, n])`` text ids: each row's own target pair, then
+        ``n - 1`` pairs drawn with replacement from the user's target pairs *and* from the
+        user's answers that are not in this row's context.
+
+        A user's answers are the union of their rows' contexts; an answer left out of a
+        context is a labelled pair that context has not seen, so it is a fair target for it
+        (the answers in the context are not: the encoder reads them). Every pool holds at
+        least the user's own target rows, so a full context still gets n targets.
+        """
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        starts, counts, members = self._user_rows()
+        ans_c, ans_r, ans_ok = self._user_answers()  # [U, A] each
+        owner = self._row_user()[rows]  # [B]
+        c, r = ans_c[owner], ans_r[owner]  # [B, A]
+        seen = ((c[:, :, None] == self.ctx_chosen[rows, None, :])
+                & (r[:, :, None] == self.ctx_rejected[rows, None, :])
+                & self.ctx_mask[rows, None, :]).any(-1)  # [B, A]: in this row's context
+        free = ans_ok[owner] & ~seen  # [B, A]
+        n_rows, n_free = counts[owner], free.sum(1)  # [B] each
+        draw = torch.rand(len(rows), n - 1, generator=generator)  # [B, n-1]
+        pick = (draw * (n_rows + n_free)[:, None]).long()  # [B, n-1] in [0, rows + free)
+        as_row = pick < n_rows[:, None]
+        row_ids = members[starts[owner, None] + pick.clamp(max=n_rows[:, None] - 1)]  # [B, n-1]
+        free_cols = torch.argsort((~free).to(torch.int8), dim=1, stable=True)  # free ones first
+        col = free_cols.gather(1, (pick - n_rows[:, None]).clamp(min=0, max=free.shape[1] - 1))
+        chosen = torch.where(as_row, self.chosen[row_ids], c.gather(1, col))
+        rejected = torch.where(as_row, self.rejected[row_ids], r.gather(1, col))
+        return (torch.cat([self.chosen[rows, None], chosen], 1),
+                torch.cat([self.rejected[rows, None], rejected], 1))
+
+    def _user_answers(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(chosen [U, A], rejected [U, A], real [U, A])``: every distinct context answer of
+        each user (users numbered as in :meth:`_row_user`), padded to the most any user gave."""
+        cached = getattr(self, "_user_answers_cache", None)
+        if cached is None:
+            owner = self._row_user().tolist()
+            answers: list[dict[tuple[int, int], None]] = [{} for _ in range(max(owner, default=-1) + 1)]
+            for i, u in enumerate(owner):
+                real = self.ctx_mask[i]
+                for pair in zip(self.ctx_chosen[i][real].tolist(), self.ctx_rejected[i][real].tolist()):
+                    answers[u][pair] = None
+            width = max((len(a) for a in answers), default=0)
+            cached = (torch.zeros(len(answers), width, dtype=torch.long),
+                      torch.zeros(len(answers), width, dtype=torch.long),
+                      torch.zeros(len(answers), width, dtype=torch.bool))
+            for u, pairs in enumerate(answers):
+                for j, (ci, ri) in enumerate(pairs):
+                    cached[0][u, j], cached[1][u, j], cached[2][u, j] = ci, ri, True
+            object.__setattr__(self, "_user_answers_cache", cached)
+        return cached
 
     def _row_user(self) -> Tensor:
         """Each row's user index ``[R]`` (users numbered in order of first appearance)."""

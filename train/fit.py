@@ -46,6 +46,9 @@ class FitConfig:
     targets_per_context: int = field(
         default=1, metadata={"help": "target pairs scored per context: the row's own plus "
                                      "n - 1 other rows of the same user (1 = the paper's one)"})
+    answer_targets: bool = field(
+        default=False, metadata={"help": "with targets_per_context > 1, also draw targets from "
+                                         "the user's answers that are not in this context"})
     lora_r: int = field(default=0, metadata={"help": "LoRA rank on the backbone (0 = frozen embeddings)"})
     lora_alpha: int = field(default=256, metadata={"help": "LoRA alpha (paper: 256)"})
     lora_dropout: float = field(default=0.1, metadata={"help": "LoRA dropout (paper: 0.1)"})
@@ -59,6 +62,8 @@ class FitConfig:
             raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
         if self.targets_per_context < 1:
             raise ValueError(f"targets_per_context={self.targets_per_context} must be >= 1.")
+        if self.answer_targets and self.targets_per_context < 2:
+            raise ValueError("answer_targets draws extra targets: set targets_per_context >= 2.")
         if self.targets_per_context > 1 and self.lora_r > 0:
             raise ValueError("targets_per_context > 1 is not supported with LoRA (lora_r > 0): "
                              "the tuned backbone re-embeds one target pair per row.")
@@ -196,11 +201,15 @@ def fit(
             if step >= total:
                 break
             rows = rows[rank::world]  # each process its share of the global batch
-            targets = None
+            targets, pairs = None, None
             if fit_cfg.targets_per_context > 1:  # seeded per step: a resumed run draws the same
                 gen = torch.Generator().manual_seed(fit_cfg.seed * 1_000_003 + step)
-                targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
-            batch = train.batch(rows, embeddings, target_rows=targets).to(accelerator.device)
+                if fit_cfg.answer_targets:
+                    pairs = train.same_user_targets(rows, fit_cfg.targets_per_context, gen)
+                else:
+                    targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
+            batch = train.batch(rows, embeddings, target_rows=targets,
+                                target_pairs=pairs).to(accelerator.device)
             if tuned_backbone is not None:
                 batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
             model.train()

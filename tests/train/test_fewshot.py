@@ -99,6 +99,35 @@ def test_same_user_rows_draw_only_that_users_rows() -> None:
     assert batch.chosen.shape == (4, 7, D) and batch.ctx_chosen.shape[0] == 4
 
 
+def test_same_user_targets_draw_answers_outside_the_context() -> None:
+    """Targets come from the user's target rows and from their answers this context lacks,
+    never from another user and never from an answer the context holds."""
+    split, _ = make_split(n_users=3, rows_per_user=4, C=4)
+    u0 = [i for i, u in enumerate(split.users) if u == "u0"]
+    # u0's rows hold different subsets of u0's four answers: row 0 all, row 1 the first two
+    mask = split.ctx_mask.clone()
+    mask[u0[1], 2:] = False
+    mask[u0[2], :] = False
+    split = dataclasses.replace(split, ctx_mask=mask)
+    answers = set(zip(split.ctx_chosen[u0[0]].tolist(), split.ctx_rejected[u0[0]].tolist()))
+    targets = {(int(split.chosen[i]), int(split.rejected[i])) for i in u0}
+    rows = torch.tensor([u0[0]] * 300 + [u0[1]] * 300 + [u0[2]] * 300)
+    chosen, rejected = split.same_user_targets(rows, 5, torch.Generator().manual_seed(0))
+    assert chosen.shape == rejected.shape == (900, 5)
+    assert torch.equal(chosen[:, 0], split.chosen[rows]) and torch.equal(rejected[:, 0], split.rejected[rows])
+    drawn = [set(zip(c.flatten().tolist(), r.flatten().tolist())) for c, r in zip(chosen[:, 1:].split(300), rejected[:, 1:].split(300))]
+    held = [set(zip(split.ctx_chosen[i][mask[i]].tolist(), split.ctx_rejected[i][mask[i]].tolist()))
+            for i in u0[:3]]
+    for pairs, in_context in zip(drawn, held):
+        assert pairs == targets | (answers - in_context)  # all of the pool, nothing else
+    batch = split.batch(rows[:4], torch.randn(100, D), target_pairs=(chosen[:4], rejected[:4]))
+    assert batch.chosen.shape == (4, 5, D)
+    from train.fit import FitConfig
+
+    with pytest.raises(ValueError, match="targets_per_context >= 2"):
+        FitConfig(answer_targets=True)
+
+
 def test_targets_per_context_trains_on_several_pairs(tmp_path) -> None:
     """fit with targets_per_context > 1 runs, and is refused with LoRA."""
     from train.fit import FitConfig
