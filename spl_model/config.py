@@ -74,6 +74,12 @@ class ModelConfig:
                           "the opposite way by construction (spl: c_d; vpl/ivpl: the "
                           "antisymmetrised pair token)"},
     )
+    input_dropout: float = field(
+        default=0.0,
+        metadata={"help": "dropout on the response embeddings the reward reads, in training "
+                          "only (0 = none, the paper): regularises the reading of responses "
+                          "across prompts the decoder has not seen"},
+    )
     mean_bound: float = field(
         default=1.0,
         metadata={"help": "posterior mean clamped to [-b, b] (paper: 1; wider lets z reach "
@@ -109,6 +115,8 @@ class ModelConfig:
             raise ValueError(f"anneal_steps={self.anneal_steps} must be >= 1.")
         if self.pooling not in ("mean", "sum"):
             raise ValueError(f"pooling={self.pooling!r}; use 'mean' or 'sum'.")
+        if not 0 <= self.input_dropout < 1:
+            raise ValueError(f"input_dropout={self.input_dropout} must be in [0, 1).")
         if self.mean_bound <= 0:
             raise ValueError(f"mean_bound={self.mean_bound} must be > 0.")
         if not -20 <= self.logvar_min <= 1:

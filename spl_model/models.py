@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from spl_model.config import ModelConfig
@@ -345,6 +346,8 @@ class RewardModel(nn.Module):
         b = _check_shape("z", z, ("B", self.cfg.z_dim))
         _same("B", a, b)
         z = z.to(x.dtype) if z.dtype != x.dtype else z
+        if self.training and self.cfg.input_dropout > 0:  # (p = 0 draws no random numbers)
+            x = F.dropout(x, self.cfg.input_dropout)
         out = self.decoder(x, z)  # [B, N]
         if self.latent_head is not None:
             out = out + torch.einsum("bnz,bz->bn", self.latent_head(x), z)

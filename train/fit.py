@@ -27,7 +27,8 @@ __all__ = ["FitConfig", "FitResult", "PreparedData", "fit", "prepare_data"]
 
 MODEL_FIELDS = ("latent_dim", "hidden_dim", "n_flows", "beta", "guide_weight", "eta",
                 "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film",
-                "mean_bound", "logvar_min", "pooling", "latent_head", "evidence_mean")
+                "mean_bound", "logvar_min", "pooling", "latent_head", "evidence_mean",
+                "input_dropout")
 
 
 @dataclass(frozen=True)
