@@ -15,7 +15,7 @@ training):
   session, for the study owner's agreement statistics.
 
 ``write_demo_pack`` also writes ``demo_embeddings.safetensors``: every pack text rendered with
-``train.backbones.render(prompt, response)`` and embedded, fp16, one tensor per text keyed by
+``spl_model.render.render(prompt, response)`` and embedded, fp16, one tensor per text keyed by
 the sha256 hex of the rendered text, with the backbone identity in the file's metadata.
 
 CLI: ``python -m app.demo_pack --data DIR --out assets/``.
@@ -235,7 +235,7 @@ def write_demo_pack(pack: dict[str, Any], out: str | os.PathLike[str], backbone:
     import torch
     from safetensors.torch import save_file
 
-    from train.backbones import render
+    from spl_model.render import render
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -268,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backbone", default="minilm", help="backbone to embed with (minilm)")
     args = parser.parse_args(argv)
-    from train.backbones import load_backbone
+    from spl_model.backbones import load_backbone
 
     pack = build_demo_pack(args.data, args.pairs, args.prompts, args.candidates, args.seed)
     paths = write_demo_pack(pack, args.out, load_backbone(args.backbone, device="cpu"))

@@ -240,7 +240,7 @@ class Embeddings:
 
     def __init__(self, cache_dir: Path, run_folder: Path) -> None:
         from spl_model.checkpoint import read_run_config
-        from train.backbones import render, resolve_spec
+        from spl_model.backbones import render, resolve_spec
         from train.cache import EmbeddingCache
 
         identity = read_run_config(run_folder).get("backbone") or {"backbone": "minilm"}

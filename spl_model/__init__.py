@@ -25,7 +25,10 @@ Dimensions are named once here and used in every shape comment:
 - ``Z``: latent width
 
 This package does no file or network I/O, except :func:`save_model` / :func:`load_model`,
-which read and write ``model.safetensors`` + ``config.json`` (never pickle).
+which read and write ``model.safetensors`` + ``config.json`` (never pickle), and
+``spl_model.backbones``, which loads a text backbone from a local folder or the local Hugging
+Face cache (never the network; transformers is imported only then). ``spl_model.render`` is the
+one text format both the trainer and the demo app embed.
 
 Example:
     >>> import torch

@@ -435,7 +435,7 @@ def dataset_texts(folder: str | Path) -> list[str]:
     ``render(prompt, chosen)`` and ``render(prompt, rejected)``; survey rows give
     ``render(prompt, a)`` and ``render(prompt, b)``. Order: first appearance.
     """
-    from train.backbones import render
+    from spl_model.render import render
 
     folder = Path(folder)
     if not (folder / "train.jsonl").is_file():

@@ -68,7 +68,7 @@ def fit(data_dir: Path, cache_dir: Path, out: Path, kind: str, overwrite: bool, 
         model_cfg = model_config(kind, data.embeddings.shape[1], data, _pick(ModelConfig, values, MODEL_FIELDS))
         tuned = None
         if fit_cfg.lora_r > 0:
-            from train.backbones import load_backbone
+            from spl_model.backbones import load_backbone
 
             tuned = load_backbone(backbone, device=device, quantize=quantize, max_length=max_length)  # type: ignore[arg-type]
             tuned.add_lora(fit_cfg.lora_r, fit_cfg.lora_alpha, fit_cfg.lora_dropout)

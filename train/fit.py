@@ -87,7 +87,7 @@ def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "m
                  quantize: str = "none", device: str | None = None,
                  max_length: int | None = None, truncate: str = "keep-response") -> PreparedData:
     """Load a dataset, embed whatever the cache lacks (with a progress bar), encode the splits."""
-    from train.backbones import load_backbone, resolve_spec
+    from spl_model.backbones import load_backbone, resolve_spec
     from train.cache import EmbeddingCache
 
     dataset = load_dataset(data_dir)

@@ -8,7 +8,7 @@ from typing import Any
 
 from spl_model import RewardModel, load_model
 from spl_model.checkpoint import read_run_config
-from train.backbones import BackboneSpec, resolve_spec
+from spl_model.backbones import BackboneSpec, backbone_name, resolve_spec
 
 __all__ = ["Run", "load_run"]
 
@@ -34,7 +34,7 @@ def load_run(folder: str | Path, device: str | None = None, load_lora: bool = Tr
     model = load_model(folder)
     config = read_run_config(folder)
     identity = config.get("backbone") or {"backbone": "minilm"}
-    name = identity.get("name") or identity.get("backbone", "minilm")  # name: loadable id or path
+    name = backbone_name(identity)  # name: loadable id or path
     # a run from before the truncate setting saw right-truncated texts: evaluate it on those
     spec = resolve_spec(name, quantize=identity.get("quantize", "none"),
                         max_length=identity.get("max_length"),
@@ -46,7 +46,7 @@ def load_run(folder: str | Path, device: str | None = None, load_lora: bool = Tr
     if load_lora and lora.is_file():
         from safetensors.torch import load_file
 
-        from train.backbones import load_backbone
+        from spl_model.backbones import load_backbone
 
         fit = config.get("fit", {})
         tuned = load_backbone(spec, device=device)

@@ -44,7 +44,7 @@ def collect(url: str, participants: dict[str, str]) -> None:
 def fill_fake_cache(data_dir: Path, cache_dir: Path) -> None:
     from app_fixtures import FakeEmbedder
 
-    from train.backbones import resolve_spec
+    from spl_model.backbones import resolve_spec
     from train.cache import EmbeddingCache, dataset_texts
 
     cache = EmbeddingCache(cache_dir, resolve_spec("minilm").identity())
