@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spl_model.config import MODEL_KINDS
+
 __all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "app_version", "find_run_folders", "load_run",
            "model_card"]
 
 DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
-KNOWN = ("spl", "vpl", "ivpl", "btl")
+KNOWN = tuple(kind for kind in MODEL_KINDS if kind != "oracle")  # what a runs folder may hold
 REPORT_METRICS = ("accuracy", "accuracy_train", "accuracy_controversial", "accuracy_unseen", "kl",
                   "swap_flip_rate", "n_eval_pairs", "train_seconds", "seed")
 """The report keys the model card lists as they are; latent models add ``_latent_rows``."""
@@ -176,12 +178,8 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
     """A short Markdown description of a run and its training report."""
     cfg, report = run.model.cfg, run.report or {}
     dataset = run.config.get("dataset") or {}
-    what = {
-        "spl": "SPL: swap-guided posterior (Gaussian + P-IAF flow) and a FiLM reward decoder",
-        "vpl": "VPL: Gaussian posterior over a pair encoder, reward MLP on [x; z]",
-        "ivpl": "IAF-VPL: VPL plus an IAF flow (no swap split, no guide)",
-        "btl": "BTL: one unified Bradley-Terry reward for everyone (no latent)",
-    }.get(cfg.kind, cfg.kind)
+    info = MODEL_KINDS.get(cfg.kind)
+    what = f"{info.label}: {info.about}" if info else cfg.kind
     lines = [f"### {run.name.upper()}", what + ".", "",
              f"- backbone: `{run.backbone.get('name') or run.backbone.get('backbone', '?')}` "
              f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",
