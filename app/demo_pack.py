@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from spl_model.atomic import atomic_write
+
 __all__ = ["EMBEDDINGS_FILE", "PACK_FILE", "build_demo_pack", "main", "pack_texts",
            "text_key", "write_demo_pack"]
 
@@ -245,13 +247,13 @@ def write_demo_pack(pack: dict[str, Any], out: str | os.PathLike[str], backbone:
     identity = backbone.identity() if hasattr(backbone, "identity") else {"backbone": "unknown"}
     meta = {"backbone": json.dumps(identity, sort_keys=True), "dim": str(vectors.shape[1])}
     pack_path, emb_path = out / PACK_FILE, out / EMBEDDINGS_FILE
-    tmp = pack_path.with_name(f".{PACK_FILE}.tmp")
-    tmp.write_text(json.dumps(pack, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, pack_path)
-    tmp = emb_path.with_name(f".{EMBEDDINGS_FILE}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, emb_path)
+    atomic_write(pack_path, json.dumps(pack, indent=1, ensure_ascii=False) + "\n")
+
+    def write_embeddings(tmp: Path) -> None:
+        save_file(tensors, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o644)
+
+    atomic_write(emb_path, write_embeddings)
     return pack_path, emb_path
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from spl_model.atomic import atomic_write
 from spl_model.config import ModelConfig
 from spl_model.errors import CheckpointError
 from spl_model.made import made_layout, set_made_layout
@@ -39,13 +39,6 @@ FORMAT = "spl-model"
 FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
 RESERVED_KEYS = ("format", "format_version", "model", "weights")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, then rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def save_model(model: RewardModel, folder: str | Path, metadata: dict[str, Any] | None = None) -> Path:
@@ -75,8 +68,8 @@ def save_model(model: RewardModel, folder: str | Path, metadata: dict[str, Any] 
         },
         **metadata,
     }
-    _atomic_write(folder / WEIGHTS_FILE, blob)
-    _atomic_write(folder / CONFIG_FILE, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(folder / WEIGHTS_FILE, blob)
+    atomic_write(folder / CONFIG_FILE, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     return folder
 
 
