@@ -127,19 +127,18 @@ def _check_latent_map(latent_map: dict[str, Any] | None, z_dim: int, path: Path)
 
 
 def load_run(folder: Path, name: str | None = None) -> RunInfo:
-    """Load one run folder: model (eval mode), config, report, latent map and plots."""
-    from spl_model import load_model
-    from spl_model.checkpoint import read_run_config
+    """Load one run folder (``spl_model.checkpoint.load_run_files``: model in eval mode, config,
+    report) with its latent map, plots and calibrator; the model's parameters are frozen."""
+    from spl_model.checkpoint import load_run_files
 
-    config = read_run_config(folder)
-    model = load_model(folder)
+    model, config, report = load_run_files(folder)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     latent_map = _json_or_none(folder / "latent_map.json") if model.cfg.has_latent else None
     _check_latent_map(latent_map, model.cfg.z_dim, folder / "latent_map.json")
     kind = str(config.get("model_kind") or model.cfg.kind)
     return RunInfo(name=name or kind, folder=folder, model=model, config=config,
-                   report=_json_or_none(folder / "report.json"), latent_map=latent_map,
+                   report=report, latent_map=latent_map,
                    plots=sorted((folder / "plots").glob("*.png")),
                    calibrator=_calibrator(folder) if model.cfg.has_latent else None)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from safetensors import SafetensorError
@@ -31,10 +31,12 @@ from spl_model.errors import CheckpointError
 from spl_model.made import made_layout, set_made_layout
 from spl_model.models import RewardModel, build_model
 
-__all__ = ["WEIGHTS_FILE", "CONFIG_FILE", "load_model", "read_run_config", "save_model"]
+__all__ = ["WEIGHTS_FILE", "CONFIG_FILE", "REPORT_FILE", "RunFiles", "load_model", "load_run_files",
+           "read_run_config", "save_model"]
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+REPORT_FILE = "report.json"
 FORMAT = "spl-model"
 FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
@@ -195,3 +197,31 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> Reward
     return model.to(device).eval()
 
 
+class RunFiles(NamedTuple):
+    """What every reader of a run folder starts from (see :func:`load_run_files`)."""
+
+    model: RewardModel
+    config: dict[str, Any]
+    report: dict[str, Any] | None
+
+
+def load_run_files(folder: str | Path, device: str | torch.device = "cpu") -> RunFiles:
+    """The one loader of a run folder: the model (:func:`load_model`, eval mode), ``config.json``
+    and ``report.json`` (``None`` when absent or not a JSON object).
+
+    The trainer (``train.runs.load_run``: adds the backbone spec and LoRA) and the demo app
+    (``app.runs.load_run``: adds the latent map, plots and calibrator) both build on it. Raises
+    :class:`CheckpointError` for a broken model or config, or a report that is not valid JSON.
+    """
+    folder = Path(folder)
+    model = load_model(folder, device)
+    config = read_run_config(folder)
+    path = folder / REPORT_FILE
+    report = None
+    if path.is_file():
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CheckpointError(f"{path} is not valid JSON ({err}); regenerate it with the "
+                                  "trainer (python -m train eval).") from err
+    return RunFiles(model, config, report if isinstance(report, dict) else None)
