@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from spl_model.study_export import REPEAT_SUFFIX  # the export's convention, shared with train
+
 __all__ = [
     "CHOICES", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport", "Choice", "DuplicateLabel",
     "InvalidChoice", "InvalidInput", "LabelRecord", "Mode", "NotEnoughAnswers",
@@ -20,7 +22,6 @@ Choice = Literal["A", "B", "tie", "skip"]
 Mode = Literal["active", "fixed"]  # query order: chosen by the model, or the pack's fixed order
 ShownOrder = Literal["AB", "BA"]  # "AB": the pair's first response is on side A; "BA": swapped
 CHOICES: tuple[str, ...] = get_args(Choice)
-REPEAT_SUFFIX = "#repeat"  # pair_id of an attention check's second showing: "<pair_id>#repeat"
 
 
 class StoreError(Exception):

@@ -43,6 +43,7 @@ from typing import Any, Protocol
 import torch
 
 from app.demo_pack import EMBEDDINGS_FILE, PACK_FILE, text_key
+from app.records import REPEAT_SUFFIX
 from app.runs import RunInfo, find_run_folders, load_run
 from spl_model.active import STOP_AT, lookahead_stability, select_query
 from spl_model.backbones import backbone_name
@@ -53,7 +54,6 @@ __all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES"
 
 N_SAMPLES = 32
 QUERY_METHOD = "bald"  # select_query's score (docs/results/active.md compares it with the look-ahead)
-REPEAT_SUFFIX = "#repeat"  # same convention as app.store
 UNTYPED = ("heldout", "None", None)  # latent-map groups that are not a type to resemble
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

@@ -38,13 +38,13 @@ import hashlib
 import random
 from typing import Any, Iterable, Mapping
 
+from spl_model.study_export import REPEAT_SUFFIX  # the app's attention-check repeat
 from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.importers import ImportConfig, _controversial
 from train.data.schema import BuiltDataset, DatasetError
 
 __all__ = ["REPEAT_SUFFIX", "build_study", "is_study_row", "parse_study", "pseudonym"]
 
-REPEAT_SUFFIX = "#repeat"  # the app's attention-check repeat: "<pair_id>#repeat"
 _CHOICES = ("A", "B", "tie", "skip")
 
 
