@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from train.data.contexts import Choice, ContextSpec, draw_context
-from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.schema import BuiltDataset, DatasetError, arg, check_shares
 from train.data.synthetic_population import POPULATION_TEMPERATURE
 from train.data.synthetic_render import ATTRIBUTES, ATTRIBUTES_6, COMBOS, Advice, parse_topic, render
 
@@ -110,9 +110,7 @@ class SyntheticConfig:
                 f"types must be 2 or more distinct attributes of {list(ATTRIBUTES)}, got "
                 f"{list(self.types)}"
             )
-        for name in ("noise", "controversial_share", "test_fraction", "mixture_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise DatasetError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        check_shares(self, closed=("noise", "controversial_share", "test_fraction", "mixture_share"))
         if min(self.train_rows, self.test_rows, self.unseen_users, self.rows_per_unseen_user) < 0:
             raise DatasetError("row and user counts must be >= 0")
         if auto["temperature"] <= 0:

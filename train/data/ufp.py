@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 
 from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.importers import ImportResult
-from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.schema import BuiltDataset, DatasetError, arg, check_shares
 
 __all__ = ["UFP_ATTRIBUTES", "UFPConfig", "build_ufp", "index_ratings", "parse_binarized"]
 
@@ -53,8 +53,7 @@ class UFPConfig:
     def __post_init__(self) -> None:
         if self.users not in (2, 4):
             raise DatasetError(f"users must be 2 or 4 (UF-P-2 or UF-P-4), got {self.users}")
-        if not 0.0 < self.test_fraction < 1.0:
-            raise DatasetError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        check_shares(self, open_=("test_fraction",))
 
     @property
     def attributes(self) -> tuple[str, ...]:
