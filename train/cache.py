@@ -113,10 +113,11 @@ class EmbeddingCache:
             instead of raising ``CacheCorruptError``.
 
     Example:
-        >>> cache = EmbeddingCache(tmp, {"backbone": "fake"})            # doctest: +SKIP
-        >>> cache.fill(["a", "b"], lambda ts: torch.ones(len(ts), 3))     # doctest: +SKIP
+        >>> import tempfile
+        >>> cache = EmbeddingCache(tempfile.mkdtemp(), {"backbone": "fake"})
+        >>> cache.fill(["a", "b"], lambda ts: torch.ones(len(ts), 3))
         2
-        >>> cache.get(["b"]).shape                                         # doctest: +SKIP
+        >>> cache.get(["b"]).shape
         torch.Size([1, 3])
     """
 

@@ -17,7 +17,7 @@ import click
 from spl_model.config import MODEL_KINDS, ModelConfig
 from train.cli_data import config_options
 from train.cli_embed import backbone_options
-from train.fit import MODEL_FIELDS, FitConfig
+from train.fit_config import MODEL_FIELDS, FitConfig
 
 __all__ = ["evaluate", "fit"]
 

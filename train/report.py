@@ -1,4 +1,9 @@
-"""A run's report: ``report.json`` (every DESIGN.md key), ``latent_map.json`` and ``plots/``.
+"""A run's report: ``report.json``, ``latent_map.json`` and ``plots/``.
+
+``report.json`` carries the keys other parts rely on (the README's run-folder section): model,
+backbone, dataset, n_eval_pairs, accuracy (all, controversial, unseen users, by user, by
+context size), active units (count, share, vector, threshold), latent_dim, kl, swap_flip_rate,
+train_seconds and seed; latent-free models report null for the latent metrics.
 
 Plots: the latent map (users' z, PCA, coloured by user type), KL and active units over
 training, and accuracy vs the number of context pairs. Written with matplotlib's Agg backend.
