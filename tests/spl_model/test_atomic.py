@@ -35,7 +35,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) ->
 
 @pytest.mark.parametrize("module", ["spl_model/checkpoint.py", "train/cache.py", "train/report.py",
                                     "train/resume.py", "app/export.py", "app/admin.py",
-                                    "app/demo_pack.py"])
+                                    "app/demo_pack.py", "app/store_backup.py"])
 def test_writers_rename_only_through_the_one_home(module: str) -> None:
     tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
     calls = {f"{n.func.value.id}.{n.func.attr}" for n in ast.walk(tree)
