@@ -123,8 +123,6 @@ def fit(
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from train.report import write_report
-
     out = Path(out)
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     set_seed(fit_cfg.seed)
@@ -158,13 +156,8 @@ def fit(
             if step >= total:
                 break
             rows = rows[rank::world]  # each process its share of the global batch
-            targets = None
-            if fit_cfg.targets_per_context > 1:  # seeded per step: a resumed run draws the same
-                gen = torch.Generator().manual_seed(fit_cfg.seed * 1_000_003 + step)
-                targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
-            batch = train.batch(rows, embeddings, target_rows=targets).to(accelerator.device)
-            if tuned_backbone is not None:
-                batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
+            batch = _train_batch(data, rows, embeddings, fit_cfg, step, tuned_backbone,
+                                 accelerator.device)
             model.train()
             terms = model(batch, step)  # forward = loss; through DDP when multi-process
             optimizer.zero_grad(set_to_none=True)
@@ -184,25 +177,55 @@ def fit(
     accelerator.wait_for_everyone()
     report: dict[str, Any] = {}
     if accelerator.is_main_process:
-        raw.eval()
-        metadata = {"model_kind": model_cfg.kind, "backbone": data.backbone,
-                    "embed_dim": model_cfg.embed_dim, "dataset": data.dataset.card,
-                    "fit": dataclasses.asdict(fit_cfg), "total_steps": total,
-                    "processes": world, "code_version": _code_version()}
-        if save_weights:
-            save_model(raw.cpu(), out, metadata)
-        else:
-            from train.report import write_json
-
-            out.mkdir(parents=True, exist_ok=True)
-            write_json(out / "config.json", {**metadata, "model": model_cfg.to_dict(), "weights": None})
-        if tuned_backbone is not None:
-            from safetensors.torch import save_file
-            save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
-        report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone,
-                              plots=plots)
-        clear_progress(out)
+        report = _finish(out, raw, data, model_cfg, fit_cfg, history, train_seconds,
+                         {"total_steps": total, "processes": world}, tuned_backbone,
+                         save_weights, plots)
     return FitResult(raw, report)
+
+
+def _train_batch(data: PreparedData, rows: torch.Tensor, embeddings: torch.Tensor,
+                 fit_cfg: FitConfig, step: int, tuned_backbone: Any, device: torch.device) -> Any:
+    """The training batch of ``rows``: with ``targets_per_context`` > 1 other rows of each user
+    as extra targets (drawn with a per-step seed, so a resumed run draws the same), and in
+    LoRA mode the targets re-embedded by the tuned backbone."""
+    train = data.splits["train"]
+    targets = None
+    if fit_cfg.targets_per_context > 1:
+        gen = torch.Generator().manual_seed(fit_cfg.seed * 1_000_003 + step)
+        targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
+    batch = train.batch(rows, embeddings, target_rows=targets).to(device)
+    if tuned_backbone is not None:
+        batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
+    return batch
+
+
+def _finish(out: Path, raw: RewardModel, data: PreparedData, model_cfg: ModelConfig,
+            fit_cfg: FitConfig, history: list[dict[str, Any]], train_seconds: float,
+            steps: dict[str, int], tuned_backbone: Any, save_weights: bool,
+            plots: bool) -> dict[str, Any]:
+    """The main process's end of a fit: the weights (or, for a study cell, only
+    ``config.json``), the LoRA weights if any, the report; the resume state is then removed."""
+    from train.report import write_report
+
+    raw.eval()
+    metadata = {"model_kind": model_cfg.kind, "backbone": data.backbone,
+                "embed_dim": model_cfg.embed_dim, "dataset": data.dataset.card,
+                "fit": dataclasses.asdict(fit_cfg), "total_steps": steps["total_steps"],
+                "processes": steps["processes"], "code_version": _code_version()}
+    if save_weights:
+        save_model(raw.cpu(), out, metadata)
+    else:
+        from train.report import write_json
+
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", {**metadata, "model": model_cfg.to_dict(), "weights": None})
+    if tuned_backbone is not None:
+        from safetensors.torch import save_file
+        save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
+    report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone,
+                          plots=plots)
+    clear_progress(out)
+    return report
 
 
 def _retarget(batch: Any, backbone: Any, texts: list[str], split: EncodedSplit, rows: torch.Tensor) -> Any:
