@@ -12,8 +12,6 @@ participant and everything stored for them). ``--db`` defaults to ``SPL_DB`` (or
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import sqlite3
 import sys
 from dataclasses import asdict
@@ -22,6 +20,7 @@ from pathlib import Path
 import click
 
 from app.store import Store, StoreError, default_db_path
+from spl_model.atomic import atomic_write
 
 __all__ = ["cli", "delete_participant", "main"]
 
@@ -47,12 +46,7 @@ def _open(db_path: Path | None) -> Store:
 
 def _write_atomic(dest: Path, data: bytes) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(dest, data)
 
 
 def delete_participant(store: Store, participant_id: str) -> dict[str, int]:

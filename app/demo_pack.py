@@ -15,7 +15,7 @@ training):
   session, for the study owner's agreement statistics.
 
 ``write_demo_pack`` also writes ``demo_embeddings.safetensors``: every pack text rendered with
-``train.backbones.render(prompt, response)`` and embedded, fp16, one tensor per text keyed by
+``spl_model.render.render(prompt, response)`` and embedded, fp16, one tensor per text keyed by
 the sha256 hex of the rendered text, with the backbone identity in the file's metadata.
 
 CLI: ``python -m app.demo_pack --data DIR --out assets/``.
@@ -32,6 +32,8 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from spl_model.atomic import atomic_write
 
 __all__ = ["EMBEDDINGS_FILE", "PACK_FILE", "build_demo_pack", "main", "pack_texts",
            "text_key", "write_demo_pack"]
@@ -235,7 +237,7 @@ def write_demo_pack(pack: dict[str, Any], out: str | os.PathLike[str], backbone:
     import torch
     from safetensors.torch import save_file
 
-    from train.backbones import render
+    from spl_model.render import render
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -245,13 +247,13 @@ def write_demo_pack(pack: dict[str, Any], out: str | os.PathLike[str], backbone:
     identity = backbone.identity() if hasattr(backbone, "identity") else {"backbone": "unknown"}
     meta = {"backbone": json.dumps(identity, sort_keys=True), "dim": str(vectors.shape[1])}
     pack_path, emb_path = out / PACK_FILE, out / EMBEDDINGS_FILE
-    tmp = pack_path.with_name(f".{PACK_FILE}.tmp")
-    tmp.write_text(json.dumps(pack, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, pack_path)
-    tmp = emb_path.with_name(f".{EMBEDDINGS_FILE}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, emb_path)
+    atomic_write(pack_path, json.dumps(pack, indent=1, ensure_ascii=False) + "\n")
+
+    def write_embeddings(tmp: Path) -> None:
+        save_file(tensors, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o644)
+
+    atomic_write(emb_path, write_embeddings)
     return pack_path, emb_path
 
 
@@ -268,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backbone", default="minilm", help="backbone to embed with (minilm)")
     args = parser.parse_args(argv)
-    from train.backbones import load_backbone
+    from spl_model.backbones import load_backbone
 
     pack = build_demo_pack(args.data, args.pairs, args.prompts, args.candidates, args.seed)
     paths = write_demo_pack(pack, args.out, load_backbone(args.backbone, device="cpu"))

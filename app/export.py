@@ -47,12 +47,12 @@ import hmac
 import io
 import json
 import os
-import secrets
 import statistics
 from pathlib import Path
 from typing import Any, Literal
 
 from app.store import REPEAT_SUFFIX, LabelRecord, SessionRecord, Store
+from spl_model.atomic import atomic_write
 
 __all__ = ["COLUMNS", "FAST_SECONDS", "QUALITY_FLAGS", "ExportKind", "check_admin_token",
            "export_csv", "export_jsonl", "export_rankings_jsonl", "export_text", "export_trl_jsonl",
@@ -222,10 +222,7 @@ def write_export(store: Store, kind: ExportKind, directory: str | os.PathLike[st
     text = export_text(store, kind, **quality)
     dest = Path(directory) / _FILENAMES[kind]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(text.encode("utf-8-sig" if kind == "csv" else "utf-8"))
-    os.replace(tmp, dest)
-    return dest
+    return atomic_write(dest, text.encode("utf-8-sig" if kind == "csv" else "utf-8"))
 
 
 def check_admin_token(given: str | None, expected: str | None) -> bool:

@@ -12,12 +12,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from spl_model.config import MODEL_KINDS
+
 __all__ = ["CONFIDENCE_LABEL", "confidence_frame", "latent_colors", "latent_frame", "latent_text",
            "legend_html", "ranking_html", "win_rates"]
 
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f"]
-_LABELS = {"spl": "SPL", "vpl": "VPL", "ivpl": "IAF-VPL", "btl": "BTL"}
+_LABELS = {kind: info.label for kind, info in MODEL_KINDS.items() if kind != "oracle"}
 
 
 TYPE_COLORS = _COLORS

@@ -5,12 +5,14 @@ Re-exported by ``app.store``; import them from there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from spl_model.study_export import REPEAT_SUFFIX  # the export's convention, shared with train
+
 __all__ = [
-    "CHOICES", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport", "Choice", "DuplicateLabel",
+    "CHOICES", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport", "attention_report", "Choice", "DuplicateLabel",
     "InvalidChoice", "InvalidInput", "LabelRecord", "Mode", "NotEnoughAnswers",
     "ParticipantCount", "ResumeState", "SchemaTooNew", "SessionFinished", "SessionRecord",
     "ShownOrder", "StoreError", "UnknownSession",
@@ -20,7 +22,6 @@ Choice = Literal["A", "B", "tie", "skip"]
 Mode = Literal["active", "fixed"]  # query order: chosen by the model, or the pack's fixed order
 ShownOrder = Literal["AB", "BA"]  # "AB": the pair's first response is on side A; "BA": swapped
 CHOICES: tuple[str, ...] = get_args(Choice)
-REPEAT_SUFFIX = "#repeat"  # pair_id of an attention check's second showing: "<pair_id>#repeat"
 
 
 class StoreError(Exception):
@@ -165,3 +166,36 @@ class AttentionReport:
     per_session: Mapping[str, bool | None]
     overall: float | None  # share of judged sessions that agree; None when none was judged
     n_judged: int
+
+
+def attention_report(labels: Iterable[tuple[SessionRecord, LabelRecord]]) -> AttentionReport:
+    """Agreement on attention checks over live labels (``Store.attention_agreement``): a pair
+    shown again as `<pair_id>#repeat` is compared by the TEXT preferred (sides are randomised
+    per showing); a tie on either showing is not agreement (see `AttentionCheck`); checks with
+    a skip are not judged."""
+    pairs: dict[tuple[str, str], list[LabelRecord]] = {}
+    owner: dict[str, str] = {}
+    for session, label in labels:
+        base = label.pair_id.removesuffix(REPEAT_SUFFIX)
+        pairs.setdefault((session.session_id, base), []).append(label)
+        owner[session.session_id] = session.participant_id
+    checks = []
+    for (sid, base), shown in pairs.items():
+        first = next((x for x in shown if x.pair_id == base), None)
+        second = next((x for x in shown if x.pair_id != base), None)
+        if first is None or second is None:
+            continue
+        judged = "skip" not in (first.choice, second.choice)
+        agree = "tie" not in (first.choice, second.choice) and first.chosen == second.chosen
+        checks.append(AttentionCheck(sid, owner[sid], base, first.choice, second.choice,
+                                     agree if judged else None))
+    per_session: dict[str, bool | None] = {}
+    for check in checks:
+        prev = per_session.get(check.session_id)
+        if check.agree is not None:
+            per_session[check.session_id] = check.agree and prev is not False
+        else:
+            per_session.setdefault(check.session_id, None)
+    judged_sessions = [v for v in per_session.values() if v is not None]
+    overall = sum(judged_sessions) / len(judged_sessions) if judged_sessions else None
+    return AttentionReport(tuple(checks), per_session, overall, len(judged_sessions))

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spl_model.config import MODEL_KINDS
+
 __all__ = ["DEFAULT_RUNS", "RunError", "RunInfo", "app_version", "find_run_folders", "load_run",
            "model_card"]
 
 DEFAULT_RUNS = Path(__file__).resolve().parent.parent / "assets" / "runs"
-KNOWN = ("spl", "vpl", "ivpl", "btl")
+KNOWN = tuple(kind for kind in MODEL_KINDS if kind != "oracle")  # what a runs folder may hold
 REPORT_METRICS = ("accuracy", "accuracy_train", "accuracy_controversial", "accuracy_unseen", "kl",
                   "swap_flip_rate", "n_eval_pairs", "train_seconds", "seed")
 """The report keys the model card lists as they are; latent models add ``_latent_rows``."""
@@ -125,19 +127,18 @@ def _check_latent_map(latent_map: dict[str, Any] | None, z_dim: int, path: Path)
 
 
 def load_run(folder: Path, name: str | None = None) -> RunInfo:
-    """Load one run folder: model (eval mode), config, report, latent map and plots."""
-    from spl_model import load_model
-    from spl_model.checkpoint import read_run_config
+    """Load one run folder (``spl_model.checkpoint.load_run_files``: model in eval mode, config,
+    report) with its latent map, plots and calibrator; the model's parameters are frozen."""
+    from spl_model.checkpoint import load_run_files
 
-    config = read_run_config(folder)
-    model = load_model(folder)
+    model, config, report = load_run_files(folder)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     latent_map = _json_or_none(folder / "latent_map.json") if model.cfg.has_latent else None
     _check_latent_map(latent_map, model.cfg.z_dim, folder / "latent_map.json")
     kind = str(config.get("model_kind") or model.cfg.kind)
     return RunInfo(name=name or kind, folder=folder, model=model, config=config,
-                   report=_json_or_none(folder / "report.json"), latent_map=latent_map,
+                   report=report, latent_map=latent_map,
                    plots=sorted((folder / "plots").glob("*.png")),
                    calibrator=_calibrator(folder) if model.cfg.has_latent else None)
 
@@ -176,12 +177,8 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
     """A short Markdown description of a run and its training report."""
     cfg, report = run.model.cfg, run.report or {}
     dataset = run.config.get("dataset") or {}
-    what = {
-        "spl": "SPL: swap-guided posterior (Gaussian + P-IAF flow) and a FiLM reward decoder",
-        "vpl": "VPL: Gaussian posterior over a pair encoder, reward MLP on [x; z]",
-        "ivpl": "IAF-VPL: VPL plus an IAF flow (no swap split, no guide)",
-        "btl": "BTL: one unified Bradley-Terry reward for everyone (no latent)",
-    }.get(cfg.kind, cfg.kind)
+    info = MODEL_KINDS.get(cfg.kind)
+    what = f"{info.label}: {info.about}" if info else cfg.kind
     lines = [f"### {run.name.upper()}", what + ".", "",
              f"- backbone: `{run.backbone.get('name') or run.backbone.get('backbone', '?')}` "
              f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",

@@ -4,7 +4,7 @@ rankings. Pure (no Gradio, no database), shared read-only by every visitor.
 - The models (SPL, VPL, BTL run folders, see ``app.runs``) are loaded once; every call runs
   under ``torch.inference_mode()`` and never mutates them, so Gradio's worker threads share
   them safely. Per-visitor state is the caller's (a ``gr.State`` or the store), never here.
-- Texts are embedded as ``train.backbones.render(prompt, response)``. The demo pack's texts
+- Texts are embedded as ``spl_model.render.render(prompt, response)``. The demo pack's texts
   come precomputed from ``assets/demo_embeddings.safetensors`` (keyed by the rendered text's
   sha256); typed texts are embedded on demand by the runs' backbone, loaded lazily on first
   use (or by ``warm_up``), and kept in a bounded LRU cache.
@@ -43,15 +43,17 @@ from typing import Any, Protocol
 import torch
 
 from app.demo_pack import EMBEDDINGS_FILE, PACK_FILE, text_key
+from app.records import REPEAT_SUFFIX
 from app.runs import RunInfo, find_run_folders, load_run
 from spl_model.active import STOP_AT, lookahead_stability, select_query
+from spl_model.backbones import backbone_name
+from spl_model.render import render
 
 __all__ = ["Embedder", "Personalisation", "Service", "ServiceError", "N_SAMPLES", "REPEAT_SUFFIX",
            "STOP_AT"]
 
 N_SAMPLES = 32
 QUERY_METHOD = "bald"  # select_query's score (docs/results/active.md compares it with the look-ahead)
-REPEAT_SUFFIX = "#repeat"  # same convention as app.store
 UNTYPED = ("heldout", "None", None)  # latent-map groups that are not a type to resemble
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -105,14 +107,13 @@ class _LRU:
 
 
 def _backbone_name(run: RunInfo) -> str:
-    """The backbone a run was trained on: ``name`` (or the cache identity's ``backbone``)."""
-    spec = run.backbone
-    return str(spec.get("name") or spec.get("backbone") or "minilm")
+    """The backbone a run was trained on (``spl_model.backbones.backbone_name``)."""
+    return backbone_name(run.backbone)
 
 
 def _load_backbone(run: RunInfo) -> Embedder:
     """Load the run's backbone as its config.json describes it (name, kind, quantize, ...)."""
-    from train.backbones import BackboneSpec, load_backbone
+    from spl_model.backbones import BackboneSpec, load_backbone
 
     spec = {**run.backbone, "name": _backbone_name(run)}
     fields = set(BackboneSpec.__dataclass_fields__)
@@ -223,8 +224,6 @@ class Service:
 
     def vectors(self, prompt: str, responses: Sequence[str]) -> torch.Tensor:
         """``[N, D]`` fp32 embeddings of ``render(prompt, r)``: pack, then cache, then backbone."""
-        from train.backbones import render
-
         texts = [render(prompt, r) for r in responses]
         keys = [text_key(t) for t in texts]
         out: list[torch.Tensor | None] = []

@@ -6,7 +6,8 @@ shared across threads is unsafe). Every write runs in a `BEGIN IMMEDIATE` transa
 committed, with `synchronous=FULL`, before the call returns, so the UI may acknowledge a label
 only once it is durable. Nothing identifying is stored beyond the study ids: no IP addresses,
 no user agents. Error messages are plain sentences without file paths or SQL. The records and
-exceptions live in `app.records`, the migrations in `app.schema`; both are re-exported here.
+exceptions live in `app.records`, the migrations in `app.schema` (both re-exported here), the
+input checks in `app.store_input`, backup and restore in `app.store_backup`.
 
 Example:
     >>> import pathlib, tempfile
@@ -30,7 +31,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, get_args
 
@@ -40,10 +40,13 @@ from app.records import (
     CHOICES, REPEAT_SUFFIX, AttentionCheck, AttentionReport, Choice, DuplicateLabel,
     InvalidChoice, InvalidInput, LabelRecord, Mode, NotEnoughAnswers, ParticipantCount,
     ResumeState, SchemaTooNew, SessionFinished, SessionRecord, ShownOrder, StoreError,
-    UnknownSession,
+    UnknownSession, attention_report,
 )
 from app.schema import MIGRATIONS, Migration
 from app.schema import SCHEMA_VERSION_TABLE as _SCHEMA_VERSION_TABLE
+from app.store_backup import backup, db_version, restore
+from app.store_input import (check_choice, clean_id, clean_text, now, optional_id, private_keys,
+                             to_json)
 
 __all__ = [
     "CHOICES", "DATA_DIR", "MIGRATIONS", "REPEAT_SUFFIX", "AttentionCheck", "AttentionReport",
@@ -54,12 +57,8 @@ __all__ = [
 ]
 
 DATA_DIR = Path("/data")  # the persistent volume on a Hugging Face Space
-MAX_ID_CHARS = 128
-MAX_TEXT_CHARS = 50_000
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
-_PRIVATE_KEYS = frozenset({"ip", "ip_address", "client_ip", "remote_addr", "host", "user_agent",
-                           "useragent", "headers", "cookie", "cookies"})
 
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
 _UNKNOWN_SESSION = "This session does not exist. Start a new session to continue."
 
 
@@ -83,56 +82,6 @@ def storage_is_persistent(
     if env.get("SPL_DB") and Path(env["SPL_DB"]).expanduser().resolve() == resolved:
         return True
     return resolved.is_relative_to(data_dir.resolve())
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _clean_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"The {what} must be a non-empty string.")
-    value = value.strip()
-    if len(value) > MAX_ID_CHARS or not value.isprintable():
-        raise InvalidInput(f"The {what} must be at most {MAX_ID_CHARS} printable characters; "
-                           f"got {len(value)} characters.")
-    return value
-
-
-def _optional_id(value: object, what: str) -> str | None:
-    return None if value is None or value == "" else _clean_id(value, what)
-
-
-def _clean_text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be text, not {type(value).__name__}.")
-    if len(value) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"The {what} has {len(value)} characters; the limit is "
-                           f"{MAX_TEXT_CHARS}. Shorten it.")
-    return value
-
-
-def _check_choice(choice: object) -> Choice:
-    if choice not in CHOICES:
-        shown = repr(choice)[:40]
-        raise InvalidChoice(f"The choice must be one of A, B, tie or skip; got {shown}.")
-    return choice  # type: ignore[return-value]
-
-
-def _to_json(value: object, what: str) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"The {what} must be JSON-serialisable ({exc}).") from None
-
-
-def _private_keys(value: object) -> set[str]:
-    if isinstance(value, Mapping):
-        found = {k for k in value if str(k).lower().replace("-", "_") in _PRIVATE_KEYS}
-        return found.union(*(_private_keys(v) for v in value.values()))
-    if isinstance(value, (list, tuple)):
-        return set().union(*(_private_keys(v) for v in value))
-    return set()
 
 
 class Store:
@@ -238,13 +187,13 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return _version(self._db)
+        return db_version(self._db)
 
     def _migrate(self) -> None:
         known = MIGRATIONS[-1].version if MIGRATIONS else 0
         with self._write() as db:
             db.execute(_SCHEMA_VERSION_TABLE)
-            current = _version(db)
+            current = db_version(db)
             if current > known:
                 raise SchemaTooNew(
                     f"This database has schema version {current}, but this version of the app "
@@ -255,7 +204,7 @@ class Store:
                     for statement in migration.statements:
                         db.execute(statement)
                     db.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
-                               [migration.version, migration.name, _now()])
+                               [migration.version, migration.name, now()])
 
     # -- participants and sessions -----------------------------------------------------
 
@@ -263,8 +212,8 @@ class Store:
                            study_id: str | None = None) -> str:
         """Record a participant's consent and return their id (generated when None).
         Idempotent: an existing participant keeps their first consent time and study."""
-        pid = _clean_id(participant_id, "participant id") if participant_id else _new_pid()
-        study = _optional_id(study_id, "study id")
+        pid = clean_id(participant_id, "participant id") if participant_id else _new_pid()
+        study = optional_id(study_id, "study id")
         with self._write() as db:
             _insert_participant(db, pid, study)
         return pid
@@ -277,11 +226,11 @@ class Store:
         if mode not in get_args(Mode):
             raise InvalidInput(f"The query order mode must be 'active' or 'fixed'; "
                                f"got {repr(mode)[:40]}.")
-        pid = _clean_id(participant_id, "participant id") if participant_id else _new_pid()
-        study = _optional_id(study_id, "study id")
+        pid = clean_id(participant_id, "participant id") if participant_id else _new_pid()
+        study = optional_id(study_id, "study id")
         row = {"session_id": secrets.token_urlsafe(32), "participant_id": pid,
-               "study_id": study, "mode": mode, "status": "open", "created_at": _now(),
-               "external_session_id": _optional_id(external_session_id, "external session id")}
+               "study_id": study, "mode": mode, "status": "open", "created_at": now(),
+               "external_session_id": optional_id(external_session_id, "external session id")}
         with self._write() as db:
             _insert_participant(db, pid, study, row["created_at"])  # consent = session start
             db["sessions"].insert(row)
@@ -298,7 +247,7 @@ class Store:
         code. Raises `NotEnoughAnswers` while the session has fewer than `min_answers` real
         answers (live A, B or tie answers to pairs other than attention-check repeats; a skip
         is not an answer)."""
-        code = _optional_id(completion_code, "completion code") or secrets.token_hex(4).upper()
+        code = optional_id(completion_code, "completion code") or secrets.token_hex(4).upper()
         with self._write() as db:
             session = _session(db, session_id)
             if session.finished and session.completion_code:
@@ -314,7 +263,7 @@ class Store:
                         f"before it gives a completion code; this session has {real}. Answer "
                         "a few more pairs, then finish.")
             db.execute("UPDATE sessions SET status = 'finished', finished_at = ?, "
-                       "completion_code = ? WHERE session_id = ?", [_now(), code, session_id])
+                       "completion_code = ? WHERE session_id = ?", [now(), code, session_id])
         return code
 
     def resume(self, session_id: str) -> ResumeState:
@@ -337,7 +286,7 @@ class Store:
         (both short ids, kept for the export). Raises `InvalidChoice`, `InvalidInput`,
         `UnknownSession`, `SessionFinished`, or `DuplicateLabel` when the pair already has a
         live label in this session (undo it first)."""
-        choice = _check_choice(choice)
+        choice = check_choice(choice)
         if shown_order not in get_args(ShownOrder):
             raise InvalidInput(f"The shown order must be 'AB' or 'BA'; got "
                                f"{repr(shown_order)[:40]}.")
@@ -349,15 +298,15 @@ class Store:
             raise InvalidInput(f"The time to label must be a non-negative number of seconds; "
                                f"got {repr(seconds)[:40]}.")
         row: dict[str, Any] = {
-            "session_id": session_id, "pair_id": _clean_id(pair_id, "pair id"),
-            "prompt": _clean_text(prompt, "prompt"),
-            "response_a": _clean_text(response_a, "response A"),
-            "response_b": _clean_text(response_b, "response B"),
+            "session_id": session_id, "pair_id": clean_id(pair_id, "pair id"),
+            "prompt": clean_text(prompt, "prompt"),
+            "response_a": clean_text(response_a, "response A"),
+            "response_b": clean_text(response_b, "response B"),
             "shown_order": shown_order, "choice": choice,
             "seconds": None if seconds is None else float(seconds),
-            "created_at": _now(), "undone_at": None, "query_order": query_order,
-            "model_version": _optional_id(model_version, "model version"),
-            "app_version": _optional_id(app_version, "app version")}
+            "created_at": now(), "undone_at": None, "query_order": query_order,
+            "model_version": optional_id(model_version, "model version"),
+            "app_version": optional_id(app_version, "app version")}
         duplicate = (f"Pair {row['pair_id']!r} already has an answer in this session; "
                      "undo it first to change the answer.")
         with self._write() as db:
@@ -386,7 +335,7 @@ class Store:
                                  "NULL ORDER BY position DESC, id DESC LIMIT 1", [session_id]))
             if not rows:
                 return None
-            undone_at = _now()
+            undone_at = now()
             db.execute("UPDATE labels SET undone_at = ? WHERE id = ?", [undone_at, rows[0]["id"]])
         return LabelRecord(**{**rows[0], "undone_at": undone_at})
 
@@ -420,10 +369,10 @@ class Store:
         list. Allowed on finished sessions (ranking follows labelling). Returns the row id."""
         if isinstance(candidates, str) or not all(isinstance(c, str) for c in candidates):
             raise InvalidInput("The candidates must be a list of texts.")
-        row = {"session_id": session_id, "prompt": _clean_text(prompt, "prompt"),
-               "candidates": _to_json([_clean_text(c, "candidate") for c in candidates],
+        row = {"session_id": session_id, "prompt": clean_text(prompt, "prompt"),
+               "candidates": to_json([clean_text(c, "candidate") for c in candidates],
                                       "candidate list"),
-               "results": _to_json(dict(results), "ranking results"), "created_at": _now()}
+               "results": to_json(dict(results), "ranking results"), "created_at": now()}
         with self._write() as db:
             _session(db, session_id)
             return db["rankings"].insert(row).last_rowid
@@ -433,12 +382,12 @@ class Store:
         """Append an audit event (e.g. "consent", "resume", "export"). Payloads carrying IP
         addresses, user agents, headers or cookies are refused. Returns the row id."""
         payload = dict(payload or {})
-        private = _private_keys(payload)
+        private = private_keys(payload)
         if private:
             raise InvalidInput(f"Event payloads must not carry identifying request data; drop "
                                f"the field(s) {', '.join(sorted(map(str, private)))}.")
-        row = {"session_id": session_id, "kind": _clean_id(kind, "event kind"),
-               "payload": _to_json(payload, "event payload"), "created_at": _now()}
+        row = {"session_id": session_id, "kind": clean_id(kind, "event kind"),
+               "payload": to_json(payload, "event payload"), "created_at": now()}
         with self._write() as db:
             if session_id is not None:
                 _session(db, session_id)
@@ -496,88 +445,20 @@ class Store:
         """Agreement on attention checks: a pair shown again as `<pair_id>#repeat`. Answers
         are compared by the TEXT preferred (sides are randomised per showing); a tie on either
         showing is not agreement (see `AttentionCheck`); checks with a skip are not judged."""
-        pairs: dict[tuple[str, str], list[LabelRecord]] = {}
-        owner: dict[str, str] = {}
-        for session, label in self.all_labels(live_only=True):
-            base = label.pair_id.removesuffix(REPEAT_SUFFIX)
-            pairs.setdefault((session.session_id, base), []).append(label)
-            owner[session.session_id] = session.participant_id
-        checks = []
-        for (sid, base), shown in pairs.items():
-            first = next((x for x in shown if x.pair_id == base), None)
-            second = next((x for x in shown if x.pair_id != base), None)
-            if first is None or second is None:
-                continue
-            judged = "skip" not in (first.choice, second.choice)
-            agree = "tie" not in (first.choice, second.choice) and first.chosen == second.chosen
-            checks.append(AttentionCheck(sid, owner[sid], base, first.choice, second.choice,
-                                         agree if judged else None))
-        per_session: dict[str, bool | None] = {}
-        for check in checks:
-            prev = per_session.get(check.session_id)
-            if check.agree is not None:
-                per_session[check.session_id] = check.agree and prev is not False
-            else:
-                per_session.setdefault(check.session_id, None)
-        judged_sessions = [v for v in per_session.values() if v is not None]
-        overall = sum(judged_sessions) / len(judged_sessions) if judged_sessions else None
-        return AttentionReport(tuple(checks), per_session, overall, len(judged_sessions))
+        return attention_report(self.all_labels(live_only=True))
 
     # -- backup and integrity ----------------------------------------------------------------
 
     def backup(self, dest_path: str | os.PathLike[str]) -> Path:
-        """Copy the live database to `dest_path` with SQLite's online backup API (consistent
-        while other threads write; never a file copy). The copy is a single self-contained
-        file (rollback journal, not WAL), written under a temporary name and then renamed."""
-        dest = Path(dest_path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            target = sqlite3.connect(tmp)
-            try:
-                self._db.conn.backup(target)
-                target.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                target.close()
-            os.replace(tmp, dest)
-        except (sqlite3.Error, OSError) as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError("The backup could not be written; check that the destination "
-                             "folder exists, is writable and has free space.") from exc
-        return dest
+        """Copy the live database to `dest_path` (``app.store_backup.backup``)."""
+        return backup(self._db.conn, dest_path)
 
     @classmethod
     def restore(cls, backup_path: str | os.PathLike[str], dest_path: str | os.PathLike[str],
                 *, overwrite: bool = False) -> Store:
-        """Restore a `backup()` into `dest_path` (through the backup API, in one transaction)
-        and return the opened store. The backup must pass an integrity check; an existing
-        destination is replaced only with `overwrite=True`."""
-        src_path, dest = Path(backup_path), Path(dest_path)
-        if not src_path.is_file():
-            raise StoreError("The backup file does not exist.")
-        if dest.exists() and dest.stat().st_size > 0 and not overwrite:
-            raise StoreError("The restore destination already holds a database; pass "
-                             "overwrite=True to replace it.")
-        src = sqlite3.connect(f"{src_path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            if src.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise StoreError("The backup is damaged (it fails SQLite's integrity check).")
-            version = _version(Database(src, execute_plugins=False))
-            if version > (MIGRATIONS[-1].version if MIGRATIONS else 0):
-                raise SchemaTooNew(f"The backup has schema version {version}, newer than this "
-                                   "version of the app knows. Upgrade the app to restore it.")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            target = sqlite3.connect(dest, timeout=10.0)
-            try:
-                src.backup(target)
-            finally:
-                target.close()
-        except sqlite3.Error as exc:
-            raise StoreError("The backup could not be restored: it is not a readable SQLite "
-                             "database, or the destination is busy.") from exc
-        finally:
-            src.close()
-        return cls.open(dest)
+        """Restore a `backup()` into `dest_path` (``app.store_backup.restore``) and return the
+        opened store."""
+        return cls.open(restore(backup_path, dest_path, overwrite=overwrite))
 
     def integrity_check(self) -> bool:
         """True when SQLite's integrity check and foreign-key check both pass."""
@@ -590,16 +471,10 @@ def _new_pid() -> str:
     return f"anon-{secrets.token_hex(8)}"
 
 
-def _version(db: Database) -> int:
-    if not db["schema_version"].exists():
-        return 0
-    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-
-
 def _insert_participant(db: Database, participant_id: str, study_id: str | None,
                         at: str | None = None) -> None:
     db.execute("INSERT INTO participants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-               [participant_id, study_id, at or _now()])
+               [participant_id, study_id, at or now()])
 
 
 def _session(db: Database, session_id: object) -> SessionRecord:

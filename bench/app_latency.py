@@ -20,13 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,12 +55,6 @@ class _Timer:
     def __exit__(self, *exc: object) -> None:
         self.wall.append((time.perf_counter() - self._w) * 1000)
         self.cpu.append((time.thread_time() - self._c) * 1000)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_in_process(runs: str | None, repeats: int) -> dict[str, object]:
@@ -117,48 +108,26 @@ def bench_in_process(runs: str | None, repeats: int) -> dict[str, object]:
             "backbone": service.backbone_name}
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
 def bench_process(runs: str | None) -> dict[str, object]:
     """Start ``python app.py``, time it to HTTP 200, warm it up through the API, read RSS."""
     from gradio_client import Client
 
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SPL_DB": str(Path(tempfile.mkdtemp()) / "s.db"),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-    if runs:
-        env["SPL_RUNS"] = runs
+    from bench.appserver import AppProcess
+
+    server = AppProcess(runs or None, Path(tempfile.mkdtemp()) / "s.db")
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
+    server.start()
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited early: {proc.stderr.read()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
         serving = time.perf_counter() - start
-        client = Client(url, verbose=False)
+        client = Client(server.url, verbose=False)
         sid = client.predict("bench", api_name="/new_session")
         while (pair := client.predict(sid, api_name="/next_pair")) is not None:
             client.predict(sid, pair["pair_id"], "B", api_name="/label")
         client.predict(sid, "A typed prompt?", ["One answer.", "Another answer!"],
                        api_name="/rank")
-        return {"start_to_serving_s": round(serving, 2), "rss_mb_after_warmup": _rss_mb(proc.pid)}
+        return {"start_to_serving_s": round(serving, 2), "rss_mb_after_warmup": server.rss_mb()}
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        server.stop()
 
 
 def main() -> None:

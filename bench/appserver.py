@@ -81,9 +81,10 @@ class PortTaken(RuntimeError):
 
 class AppProcess:
     """``python app.py`` on a free port with ``SPL_RUNS``/``SPL_DB``; ``start``, ``kill``,
-    ``stop``; ``url`` once started. Output goes to ``log`` (a file) for post-mortems."""
+    ``stop``; ``url`` once started. Output goes to ``log`` (a file) for post-mortems.
+    ``runs=None`` leaves ``SPL_RUNS`` as the environment has it (the app's default runs)."""
 
-    def __init__(self, runs: str, db: Path, *, admin_token: str | None = None,
+    def __init__(self, runs: str | None, db: Path, *, admin_token: str | None = None,
                  env: dict[str, str] | None = None, log: Path | None = None,
                  nice: int = 0) -> None:
         self.runs, self.db, self.admin_token, self.nice = runs, Path(db), admin_token, nice
@@ -110,7 +111,8 @@ class AppProcess:
     def _start_once(self, timeout: float) -> AppProcess:
         self.port = free_port()
         log_start = self.log.stat().st_size if self.log.exists() else 0
-        env = {**os.environ, **OFFLINE_ENV, "SPL_RUNS": self.runs, "SPL_DB": str(self.db),
+        runs = {} if self.runs is None else {"SPL_RUNS": self.runs}
+        env = {**os.environ, **OFFLINE_ENV, **runs, "SPL_DB": str(self.db),
                "PORT": str(self.port), **self.extra_env}
         env.pop("GRADIO_SERVER_PORT", None)
         if self.admin_token:

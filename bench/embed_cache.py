@@ -27,7 +27,7 @@ WORDS = ("the a model answer user prefers short long helpful polite direct detai
 
 def synthetic_texts(n: int, seed: int = 0) -> list[str]:
     """``n`` distinct rendered texts with 10-20 word prompts and 20-40 word responses."""
-    from train.backbones import render
+    from spl_model.render import render
 
     rng = random.Random(seed)
     return [render(" ".join(rng.choices(WORDS, k=rng.randint(10, 20))) + f" #{i}",
@@ -42,7 +42,7 @@ def main(n: int, batch_size: int, chunk_size: int) -> None:
     """Measure minilm load, fill a fresh cache, re-open it, and report sizes."""
     import torch
 
-    from train.backbones import load_backbone
+    from spl_model.backbones import load_backbone
     from train.cache import EmbeddingCache
 
     texts = synthetic_texts(n)

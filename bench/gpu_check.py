@@ -80,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (torch.cuda.is_available() or args.dry_run):
         raise SystemExit("this check needs a CUDA GPU (or --dry-run)")
-    from train.backbones import load_backbone
+    from spl_model.backbones import load_backbone
     from train.data.schema import write_dataset
     from train.data.synthetic import SyntheticConfig, build_synthetic
     from train.fit import FitConfig, fit, model_config, prepare_data

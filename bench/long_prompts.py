@@ -49,11 +49,11 @@ def long_copy(src: Path, dest: Path, turns: int, seed: int) -> Path:
 
 def same_text_share(data_dir: Path, truncate: str) -> tuple[float, int]:
     """Share of test+train rows whose chosen and rejected become the same token ids."""
-    from train.backbones import Backbone, render, resolve_spec
+    from spl_model.backbones import Backbone, render, resolve_spec
     from train.data.schema import load_dataset
     from transformers import AutoTokenizer
 
-    from train.backbones import _minilm_path
+    from spl_model.backbones import _minilm_path
 
     spec = resolve_spec("minilm", truncate=truncate)  # type: ignore[arg-type]
     tok = AutoTokenizer.from_pretrained(str(_minilm_path()))

@@ -25,7 +25,10 @@ Dimensions are named once here and used in every shape comment:
 - ``Z``: latent width
 
 This package does no file or network I/O, except :func:`save_model` / :func:`load_model`,
-which read and write ``model.safetensors`` + ``config.json`` (never pickle).
+which read and write ``model.safetensors`` + ``config.json`` (never pickle), and
+``spl_model.backbones``, which loads a text backbone from a local folder or the local Hugging
+Face cache (never the network; transformers is imported only then). ``spl_model.render`` is the
+one text format both the trainer and the demo app embed.
 
 Example:
     >>> import torch
@@ -40,26 +43,23 @@ Example:
     torch.Size([2, 5])
 """
 
-from spl_model.checkpoint import load_model, save_model
-from spl_model.config import ModelConfig, ModelKind
-from spl_model.errors import CheckpointError, ShapeError, SPLError
-from spl_model.losses import (
-    anneal_weight,
-    bradley_terry_loss,
-    gaussian_kl,
-    guide_loss,
-    monte_carlo_kl,
-)
-from spl_model.metrics import (
-    COLLAPSE_SHARE,
-    accuracy,
-    active_units,
-    expected_calibration_error,
-    latent_collapsed,
-    per_group_accuracy,
-    swap_flip_rate,
-)
-from spl_model.models import Posterior, PreferenceBatch, RewardModel, build_model
+import importlib
+from typing import Any
+
+_HOMES = {
+    "load_model": "checkpoint", "save_model": "checkpoint",
+    "ModelConfig": "config", "ModelKind": "config",
+    "CheckpointError": "errors", "ShapeError": "errors", "SPLError": "errors",
+    "anneal_weight": "losses", "bradley_terry_loss": "losses", "gaussian_kl": "losses",
+    "guide_loss": "losses", "monte_carlo_kl": "losses",
+    "COLLAPSE_SHARE": "metrics", "accuracy": "metrics", "active_units": "metrics",
+    "expected_calibration_error": "metrics", "latent_collapsed": "metrics",
+    "per_group_accuracy": "metrics", "swap_flip_rate": "metrics",
+    "Posterior": "models", "PreferenceBatch": "models", "RewardModel": "models",
+    "build_model": "models",
+}
+"""Where each public name lives; they load on first use, so ``import spl_model.config`` (the
+trainer's ``--help``) does not import torch."""
 
 __all__ = [
     "COLLAPSE_SHARE",
@@ -86,3 +86,16 @@ __all__ = [
     "save_model",
     "swap_flip_rate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'spl_model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"spl_model.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

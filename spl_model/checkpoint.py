@@ -17,35 +17,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from spl_model.atomic import atomic_write
 from spl_model.config import ModelConfig
 from spl_model.errors import CheckpointError
 from spl_model.made import made_layout, set_made_layout
 from spl_model.models import RewardModel, build_model
 
-__all__ = ["WEIGHTS_FILE", "CONFIG_FILE", "load_model", "read_run_config", "save_model"]
+__all__ = ["WEIGHTS_FILE", "CONFIG_FILE", "REPORT_FILE", "RunFiles", "load_model", "load_run_files",
+           "read_run_config", "save_model"]
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+REPORT_FILE = "report.json"
 FORMAT = "spl-model"
 FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
 RESERVED_KEYS = ("format", "format_version", "model", "weights")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, then rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def save_model(model: RewardModel, folder: str | Path, metadata: dict[str, Any] | None = None) -> Path:
@@ -75,8 +70,8 @@ def save_model(model: RewardModel, folder: str | Path, metadata: dict[str, Any] 
         },
         **metadata,
     }
-    _atomic_write(folder / WEIGHTS_FILE, blob)
-    _atomic_write(folder / CONFIG_FILE, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(folder / WEIGHTS_FILE, blob)
+    atomic_write(folder / CONFIG_FILE, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     return folder
 
 
@@ -202,3 +197,31 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> Reward
     return model.to(device).eval()
 
 
+class RunFiles(NamedTuple):
+    """What every reader of a run folder starts from (see :func:`load_run_files`)."""
+
+    model: RewardModel
+    config: dict[str, Any]
+    report: dict[str, Any] | None
+
+
+def load_run_files(folder: str | Path, device: str | torch.device = "cpu") -> RunFiles:
+    """The one loader of a run folder: the model (:func:`load_model`, eval mode), ``config.json``
+    and ``report.json`` (``None`` when absent or not a JSON object).
+
+    The trainer (``train.runs.load_run``: adds the backbone spec and LoRA) and the demo app
+    (``app.runs.load_run``: adds the latent map, plots and calibrator) both build on it. Raises
+    :class:`CheckpointError` for a broken model or config, or a report that is not valid JSON.
+    """
+    folder = Path(folder)
+    model = load_model(folder, device)
+    config = read_run_config(folder)
+    path = folder / REPORT_FILE
+    report = None
+    if path.is_file():
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CheckpointError(f"{path} is not valid JSON ({err}); regenerate it with the "
+                                  "trainer (python -m train eval).") from err
+    return RunFiles(model, config, report if isinstance(report, dict) else None)

@@ -6,9 +6,32 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-__all__ = ["ModelConfig", "ModelKind"]
+__all__ = ["MODEL_KINDS", "KindInfo", "ModelConfig", "ModelKind"]
 
 ModelKind = Literal["spl", "vpl", "ivpl", "btl", "oracle"]
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """How a model kind is named and described wherever it is shown (CLI help, model card, plots).
+
+    Fields:
+        label: the display name (``"IAF-VPL"`` for ``ivpl``).
+        about: one line on what the kind is made of.
+    """
+
+    label: str
+    about: str
+
+
+MODEL_KINDS: dict[str, KindInfo] = {
+    "spl": KindInfo("SPL", "swap-guided posterior (Gaussian + P-IAF flow) and a FiLM reward decoder"),
+    "vpl": KindInfo("VPL", "Gaussian posterior over a pair encoder, reward MLP on [x; z]"),
+    "ivpl": KindInfo("IAF-VPL", "VPL plus an IAF flow (no swap split, no guide)"),
+    "btl": KindInfo("BTL", "one unified Bradley-Terry reward for everyone (no latent)"),
+    "oracle": KindInfo("Oracle", "the true user features in place of a latent (an upper bound)"),
+}
+"""Every ``ModelKind`` (in its order) with its label and one-line description: the one home."""
 
 
 @dataclass(frozen=True)
@@ -19,7 +42,7 @@ class ModelConfig:
     ``--help`` text are derived from it, so they cannot drift from this class.
     """
 
-    kind: ModelKind = field(default="spl", metadata={"help": "spl | vpl | ivpl | btl | oracle"})
+    kind: ModelKind = field(default="spl", metadata={"help": " | ".join(MODEL_KINDS)})
     embed_dim: int = field(default=384, metadata={"help": "D: width of the backbone embeddings"})
     latent_dim: int = field(
         default=1024,

@@ -15,6 +15,7 @@ The public API (the trainer, the app and outside users call exactly this): :func
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -61,6 +62,33 @@ class Posterior:
     au_vector: Tensor
     mean_swap: Tensor | None = None
     logvar_swap: Tensor | None = None
+
+
+class PairTokens(NamedTuple):
+    """Per-pair tokens, each ``[B, C, F]``; a pair's tokens never depend on the other pairs.
+
+    SPL: ``first`` = g_c, ``second`` = g_r (F = Z/2). VPL: ``first`` = the ``[e_c; e_r]`` token
+    (F = Z) and ``second`` = the swapped pair's token when the evidence path needs it, else None.
+    """
+
+    first: Tensor
+    second: Tensor | None = None
+
+    def map(self, fn: Callable[[Tensor], Tensor]) -> PairTokens:
+        """``fn`` applied to each token tensor (``None`` stays ``None``)."""
+        return PairTokens(fn(self.first), None if self.second is None else fn(self.second))
+
+
+class BasePosterior(NamedTuple):
+    """The base Gaussian ``[B, Z]``, the flow's two contexts (what conditions the shift and
+    what conditions the scale) and, when asked for, the swapped context's statistics."""
+
+    mean: Tensor
+    logvar: Tensor
+    c_shift: Tensor
+    c_scale: Tensor
+    mean_swap: Tensor | None
+    logvar_swap: Tensor | None
 
 
 @dataclass(frozen=True)
@@ -181,25 +209,23 @@ class RewardModel(nn.Module):
         if mask.dtype != torch.bool:
             raise ShapeError(f"mask must be a bool tensor (True = real pair), got {mask.dtype}.")
 
-    def _tokens(self, chosen: Tensor, rejected: Tensor, mask: Tensor) -> tuple[Tensor, ...]:
-        """Per-pair tokens, each ``[B, C, F]``: SPL's ``(g_c, g_r)`` (F = Z/2), VPL's one
-        ``[e_c; e_r]`` token (F = Z). A pair's tokens never depend on the other pairs."""
+    def _tokens(self, chosen: Tensor, rejected: Tensor, mask: Tensor) -> PairTokens:
+        """Per-pair tokens (:class:`PairTokens`): SPL's ``(g_c, g_r)``, VPL's ``[e_c; e_r]``."""
         assert self.tokenizer is not None
         if self.cfg.kind == "spl":
-            return tuple(self.tokenizer(chosen, rejected, mask))
+            return PairTokens(*self.tokenizer(chosen, rejected, mask))
         if self.evidence is not None:  # VPL's evidence needs the swapped pair's token too
-            return (self.tokenizer(chosen, rejected, mask), self.tokenizer(rejected, chosen, mask))
-        return (self.tokenizer(chosen, rejected, mask),)
+            return PairTokens(self.tokenizer(chosen, rejected, mask),
+                              self.tokenizer(rejected, chosen, mask))
+        return PairTokens(self.tokenizer(chosen, rejected, mask))
 
     def _base(
         self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, with_swap: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+    ) -> BasePosterior:
         """Base Gaussian, the flow's two contexts and (optionally) the swapped statistics."""
         return self._base_from_tokens(self._tokens(ctx_chosen, ctx_rejected, mask), mask, with_swap)
 
-    def _base_from_tokens(
-        self, tokens: tuple[Tensor, ...], mask: Tensor, with_swap: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+    def _base_from_tokens(self, tokens: PairTokens, mask: Tensor, with_swap: bool) -> BasePosterior:
         """The base Gaussian and the flow's contexts; a user with no real pair gets the prior.
 
         An empty context (a visitor before their first answer, or a training row with k = 0)
@@ -210,17 +236,16 @@ class RewardModel(nn.Module):
         if bool(has.all()):
             return self._base_with_context(tokens, mask, with_swap)
         if mask.shape[1] == 0:  # no column to attend over at all: one all-zero dummy pair
-            tokens = tuple(t.new_zeros(t.shape[0], 1, t.shape[2]) for t in tokens)
+            tokens = tokens.map(lambda t: t.new_zeros(t.shape[0], 1, t.shape[2]))
             mask = mask.new_zeros(mask.shape[0], 1)
         safe = mask.clone()
         safe[~has, 0] = True  # a finite stand-in (padding tokens are 0); overwritten below
         out = self._base_with_context(tokens, safe, with_swap)
         keep = has[:, None]
-        return tuple(None if t is None else torch.where(keep, t, torch.zeros_like(t)) for t in out)  # type: ignore[return-value]
+        return BasePosterior(*(None if t is None else torch.where(keep, t, torch.zeros_like(t))
+                               for t in out))
 
-    def _base_with_context(
-        self, tokens: tuple[Tensor, ...], mask: Tensor, with_swap: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+    def _base_with_context(self, tokens: PairTokens, mask: Tensor, with_swap: bool) -> BasePosterior:
         assert self.set_encoder is not None
         mean_swap = logvar_swap = None
         pool = _masked_mean if self.cfg.pooling == "mean" else _masked_sum
@@ -236,11 +261,12 @@ class RewardModel(nn.Module):
                                                None if ev is None else -ev)
                 mean_swap, logvar_swap = swapped.mean.float(), swapped.logvar.float()
             if self.cfg.split_context:
-                return mean.float(), logvar.float(), c_d, c_s, mean_swap, logvar_swap
+                return BasePosterior(mean.float(), logvar.float(), c_d, c_s, mean_swap, logvar_swap)
         else:
-            ev = None if self.evidence is None else self.evidence(pool((tokens[0] - tokens[1]) / 2, mask))
-            mean, logvar, pooled = self.set_encoder(tokens[0], mask, ev)
-        return mean.float(), logvar.float(), pooled, pooled, mean_swap, logvar_swap
+            ev = (None if self.evidence is None
+                  else self.evidence(pool((tokens.first - tokens.second) / 2, mask)))
+            mean, logvar, pooled = self.set_encoder(tokens.first, mask, ev)
+        return BasePosterior(mean.float(), logvar.float(), pooled, pooled, mean_swap, logvar_swap)
 
     def _push(
         self, z0: Tensor, mean: Tensor, logvar: Tensor, c_shift: Tensor, c_scale: Tensor
@@ -315,13 +341,16 @@ class RewardModel(nn.Module):
             return ctx_chosen.new_zeros(B, M, 0, dtype=torch.float32)
         old = self._tokens(ctx_chosen, ctx_rejected, mask)  # each [B, C, F]
         new = self._tokens(new_chosen, new_rejected, mask.new_ones(B, M))  # each [B, M, F]
-        tokens = tuple(
-            torch.cat([o[:, None].expand(B, M, C, o.shape[-1]), n[:, :, None]], dim=2)
-            .reshape(B * M, C + 1, o.shape[-1]) for o, n in zip(old, new))  # [B*M, C+1, F]
+
+        def join(o: Tensor, n: Tensor) -> Tensor:  # [B*M, C+1, F]: the context, then one new pair
+            return (torch.cat([o[:, None].expand(B, M, C, o.shape[-1]), n[:, :, None]], dim=2)
+                    .reshape(B * M, C + 1, o.shape[-1]))
+
+        second = None if old.second is None else join(old.second, new.second)
+        tokens = PairTokens(join(old.first, new.first), second)
         full = torch.cat([mask[:, None].expand(B, M, C), mask.new_ones(B, M, 1)], dim=2)
-        mean, logvar, c_shift, c_scale, _, _ = self._base_from_tokens(
-            tokens, full.reshape(B * M, C + 1), False)
-        z = self._push(mean, mean, logvar, c_shift, c_scale)[0]  # eps = 0
+        base = self._base_from_tokens(tokens, full.reshape(B * M, C + 1), False)
+        z = self._push(base.mean, base.mean, base.logvar, base.c_shift, base.c_scale)[0]  # eps = 0
         return z.view(B, M, -1)
 
     def sample_z(self, ctx_chosen: Tensor, ctx_rejected: Tensor, mask: Tensor, n: int) -> Tensor:
@@ -333,11 +362,11 @@ class RewardModel(nn.Module):
         B = ctx_chosen.shape[0]
         if not self.cfg.has_latent:
             return ctx_chosen.new_zeros(B, n, self.cfg.z_dim)
-        mean, logvar, c_shift, c_scale, _, _ = self._base(ctx_chosen, ctx_rejected, mask, False)
-        mean, logvar = mean[:, None].expand(B, n, -1), logvar[:, None].expand(B, n, -1)
+        base = self._base(ctx_chosen, ctx_rejected, mask, False)
+        mean, logvar = base.mean[:, None].expand(B, n, -1), base.logvar[:, None].expand(B, n, -1)
         z0 = mean + torch.exp(logvar / 2) * torch.randn_like(mean)  # [B, n, Z]
-        c_shift = c_shift[:, None].expand(B, n, -1)  # [B, n, C_shift]
-        c_scale = c_scale[:, None].expand(B, n, -1)
+        c_shift = base.c_shift[:, None].expand(B, n, -1)  # [B, n, C_shift]
+        c_scale = base.c_scale[:, None].expand(B, n, -1)
         return self._push(z0, mean, logvar, c_shift, c_scale)[0]
 
     def reward(self, x: Tensor, z: Tensor) -> Tensor:

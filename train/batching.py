@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from spl_model import PreferenceBatch
-from train.backbones import render
+from spl_model.render import render
 from train.data.schema import Dataset
 
 __all__ = ["EncodedSplit", "encode_split", "user_features", "split_texts"]

@@ -23,14 +23,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import torch
+
+from spl_model.atomic import atomic_write
 
 __all__ = [
     "CacheCorruptError",
@@ -101,15 +101,6 @@ def cache_key(identity: Mapping[str, Any]) -> str:
     return f"{slug.strip('_.') or 'backbone'}-{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 class EmbeddingCache:
     """fp16 embeddings of rendered texts for one backbone identity, resumable and shared.
 
@@ -122,10 +113,11 @@ class EmbeddingCache:
             instead of raising ``CacheCorruptError``.
 
     Example:
-        >>> cache = EmbeddingCache(tmp, {"backbone": "fake"})            # doctest: +SKIP
-        >>> cache.fill(["a", "b"], lambda ts: torch.ones(len(ts), 3))     # doctest: +SKIP
+        >>> import tempfile
+        >>> cache = EmbeddingCache(tempfile.mkdtemp(), {"backbone": "fake"})
+        >>> cache.fill(["a", "b"], lambda ts: torch.ones(len(ts), 3))
         2
-        >>> cache.get(["b"]).shape                                         # doctest: +SKIP
+        >>> cache.get(["b"]).shape
         torch.Size([1, 3])
     """
 
@@ -152,7 +144,7 @@ class EmbeddingCache:
         path = self.folder / "backbone.json"
         record = {"format": FORMAT, "identity": self.identity}
         if not path.is_file() or (repair and not _readable_json(path)):
-            _write_atomic(path, json.dumps(record, indent=2, sort_keys=True).encode())
+            atomic_write(path, json.dumps(record, indent=2, sort_keys=True).encode())
             return
         try:
             seen = json.loads(path.read_text())["identity"]
@@ -339,10 +331,10 @@ class EmbeddingCache:
             number = max((int(_SHARD.match(s["file"]).group(1)) for s in index["shards"]),
                          default=-1) + 1
             name = f"shard-{number:06d}.safetensors"
-            _write_atomic(self.folder / name, payload)
+            atomic_write(self.folder / name, payload)
             index["dim"] = int(vectors.shape[1])
             index["shards"].append({"file": name, "rows": len(chunk), "bytes": len(payload)})
-            _write_atomic(self.folder / "index.json",
+            atomic_write(self.folder / "index.json",
                           json.dumps(index, indent=1).encode())
             self._reload()
 
@@ -388,7 +380,7 @@ class EmbeddingCache:
                 shards.append({"file": path.name, "rows": len(emb),
                                "bytes": path.stat().st_size})
             index = {"format": FORMAT, "dim": dim, "shards": shards}
-            _write_atomic(self.folder / "index.json", json.dumps(index, indent=1).encode())
+            atomic_write(self.folder / "index.json", json.dumps(index, indent=1).encode())
             self._reload()
         return dropped
 
@@ -435,7 +427,7 @@ def dataset_texts(folder: str | Path) -> list[str]:
     ``render(prompt, chosen)`` and ``render(prompt, rejected)``; survey rows give
     ``render(prompt, a)`` and ``render(prompt, b)``. Order: first appearance.
     """
-    from train.backbones import render
+    from spl_model.render import render
 
     folder = Path(folder)
     if not (folder / "train.jsonl").is_file():

@@ -27,7 +27,7 @@ SET_SIZE = 4
 
 def _catalogue(data: Any, split: str) -> dict[str, list[tuple[int, tuple[float, ...]]]]:
     """Per prompt of a split: every response text id seen there, with its attribute vector."""
-    from train.backbones import render
+    from spl_model.render import render
 
     ids = {t: i for i, t in enumerate(data.texts)}
     out: dict[str, dict[int, tuple[float, ...]]] = {}

@@ -85,7 +85,7 @@ def run_embed(data_dirs: tuple[Path, ...], cache_dir: Path, backbone: str, quant
               max_length: int | None, device: str | None, batch_size: int, chunk_size: int,
               repair: bool = False) -> dict[str, Any]:
     """The command's work as a plain function; returns the summary dict it prints."""
-    from train.backbones import load_backbone, resolve_spec
+    from spl_model.backbones import load_backbone, resolve_spec
     from train.cache import EmbeddingCache, dataset_texts
 
     started = time.perf_counter()

@@ -14,14 +14,14 @@ from typing import Any
 
 import click
 
-from spl_model.config import ModelConfig
+from spl_model.config import MODEL_KINDS, ModelConfig
 from train.cli_data import config_options
 from train.cli_embed import backbone_options
-from train.fit import MODEL_FIELDS, FitConfig
+from train.fit_config import MODEL_FIELDS, FitConfig
 
 __all__ = ["evaluate", "fit"]
 
-KINDS = ["spl", "vpl", "ivpl", "btl", "oracle"]
+KINDS = list(MODEL_KINDS)
 FIT_EXAMPLE = ("Example: python -m train fit --data datasets/synthetic --cache cache --model spl "
                "--latent-dim 32 --hidden-dim 256 --out runs/spl")
 EVAL_EXAMPLE = "Example: python -m train eval --run runs/spl --data datasets/synthetic --cache cache"
@@ -39,7 +39,7 @@ def _pick(cls: type, values: dict[str, Any], names: tuple[str, ...] | None = Non
               help="Embedding cache folder; missing texts are embedded first.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder to write.")
 @click.option("--model", "kind", type=click.Choice(KINDS), default="spl", show_default=True,
-              help="spl | vpl | ivpl (IAF-VPL) | btl (unified) | oracle (true user features).")
+              help="; ".join(f"{kind} ({info.label}): {info.about}" for kind, info in MODEL_KINDS.items()))
 @click.option("--overwrite", is_flag=True, help="Replace a finished or interrupted run in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @backbone_options
@@ -68,7 +68,7 @@ def fit(data_dir: Path, cache_dir: Path, out: Path, kind: str, overwrite: bool, 
         model_cfg = model_config(kind, data.embeddings.shape[1], data, _pick(ModelConfig, values, MODEL_FIELDS))
         tuned = None
         if fit_cfg.lora_r > 0:
-            from train.backbones import load_backbone
+            from spl_model.backbones import load_backbone
 
             tuned = load_backbone(backbone, device=device, quantize=quantize, max_length=max_length)  # type: ignore[arg-type]
             tuned.add_lora(fit_cfg.lora_r, fit_cfg.lora_alpha, fit_cfg.lora_dropout)

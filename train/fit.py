@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,54 +21,10 @@ import torch
 from spl_model import ModelConfig, RewardModel, build_model, save_model
 from train.batching import EncodedSplit, encode_split, split_texts
 from train.data.schema import Dataset, load_dataset
+from train.fit_config import MODEL_FIELDS, FitConfig
 from train.resume import clear_progress, load_progress, save_progress
 
-__all__ = ["FitConfig", "FitResult", "PreparedData", "fit", "prepare_data"]
-
-MODEL_FIELDS = ("latent_dim", "hidden_dim", "n_flows", "beta", "guide_weight", "eta",
-                "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film",
-                "mean_bound", "logvar_min", "pooling", "latent_head", "evidence_mean",
-                "input_dropout")
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    """Training settings; the ``fit`` command's flags and ``config.json`` derive from these."""
-
-    epochs: float = field(default=2.0, metadata={"help": "passes over the training rows (paper: 2)"})
-    max_steps: int = field(default=0, metadata={"help": "stop after this many steps (0 = use epochs)"})
-    batch_size: int = field(default=64, metadata={"help": "users per step (paper: 64 UF, 32 Pets)"})
-    lr: float = field(default=1e-4, metadata={"help": "AdamW learning rate (paper: 1e-4 UF, 3e-4 Pets)"})
-    weight_decay: float = field(default=1e-3, metadata={"help": "AdamW weight decay"})
-    warmup_ratio: float = field(default=0.03, metadata={"help": "share of steps with linear warm-up"})
-    eval_every: int = field(default=100, metadata={"help": "evaluate on the test split every N steps"})
-    eval_rows: int = field(default=512, metadata={"help": "test rows used by the periodic evaluation"})
-    seed: int = field(default=31, metadata={"help": "seed of weights, data order and sampling"})
-    targets_per_context: int = field(
-        default=1, metadata={"help": "target pairs scored per context: the row's own plus "
-                                     "n - 1 other rows of the same user (1 = the paper's one)"})
-    answer_targets: bool = field(
-        default=False, metadata={"help": "with targets_per_context > 1, also draw targets from "
-                                         "the user's answers that are not in this context"})
-    lora_r: int = field(default=0, metadata={"help": "LoRA rank on the backbone (0 = frozen embeddings)"})
-    lora_alpha: int = field(default=256, metadata={"help": "LoRA alpha (paper: 256)"})
-    lora_dropout: float = field(default=0.1, metadata={"help": "LoRA dropout (paper: 0.1)"})
-
-    def __post_init__(self) -> None:
-        if self.epochs <= 0 and self.max_steps <= 0:
-            raise ValueError("set epochs > 0 or max_steps > 0.")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size={self.batch_size} must be >= 1.")
-        if not 0 <= self.warmup_ratio < 1:
-            raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
-        if self.targets_per_context < 1:
-            raise ValueError(f"targets_per_context={self.targets_per_context} must be >= 1.")
-        if self.answer_targets and self.targets_per_context < 2:
-            raise ValueError("answer_targets draws extra targets: set targets_per_context >= 2.")
-        if self.targets_per_context > 1 and self.lora_r > 0:
-            raise ValueError("targets_per_context > 1 is not supported with LoRA (lora_r > 0): "
-                             "the tuned backbone re-embeds one target pair per row.")
-
+__all__ = ["MODEL_FIELDS", "FitConfig", "FitResult", "PreparedData", "fit", "prepare_data"]
 
 @dataclass(frozen=True)
 class PreparedData:
@@ -93,7 +49,7 @@ def prepare_data(data_dir: str | Path, cache_dir: str | Path, backbone: str = "m
                  quantize: str = "none", device: str | None = None,
                  max_length: int | None = None, truncate: str = "keep-response") -> PreparedData:
     """Load a dataset, embed whatever the cache lacks (with a progress bar), encode the splits."""
-    from train.backbones import load_backbone, resolve_spec
+    from spl_model.backbones import load_backbone, resolve_spec
     from train.cache import EmbeddingCache
 
     dataset = load_dataset(data_dir)
@@ -167,8 +123,6 @@ def fit(
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from train.report import write_report
-
     out = Path(out)
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     set_seed(fit_cfg.seed)
@@ -202,17 +156,8 @@ def fit(
             if step >= total:
                 break
             rows = rows[rank::world]  # each process its share of the global batch
-            targets, pairs = None, None
-            if fit_cfg.targets_per_context > 1:  # seeded per step: a resumed run draws the same
-                gen = torch.Generator().manual_seed(fit_cfg.seed * 1_000_003 + step)
-                if fit_cfg.answer_targets:
-                    pairs = train.same_user_targets(rows, fit_cfg.targets_per_context, gen)
-                else:
-                    targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
-            batch = train.batch(rows, embeddings, target_rows=targets,
-                                target_pairs=pairs).to(accelerator.device)
-            if tuned_backbone is not None:
-                batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
+            batch = _train_batch(data, rows, embeddings, fit_cfg, step, tuned_backbone,
+                                 accelerator.device)
             model.train()
             terms = model(batch, step)  # forward = loss; through DDP when multi-process
             optimizer.zero_grad(set_to_none=True)
@@ -232,25 +177,58 @@ def fit(
     accelerator.wait_for_everyone()
     report: dict[str, Any] = {}
     if accelerator.is_main_process:
-        raw.eval()
-        metadata = {"model_kind": model_cfg.kind, "backbone": data.backbone,
-                    "embed_dim": model_cfg.embed_dim, "dataset": data.dataset.card,
-                    "fit": dataclasses.asdict(fit_cfg), "total_steps": total,
-                    "processes": world, "code_version": _code_version()}
-        if save_weights:
-            save_model(raw.cpu(), out, metadata)
-        else:
-            from train.report import write_json
-
-            out.mkdir(parents=True, exist_ok=True)
-            write_json(out / "config.json", {**metadata, "model": model_cfg.to_dict(), "weights": None})
-        if tuned_backbone is not None:
-            from safetensors.torch import save_file
-            save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
-        report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone,
-                              plots=plots)
-        clear_progress(out)
+        report = _finish(out, raw, data, model_cfg, fit_cfg, history, train_seconds,
+                         {"total_steps": total, "processes": world}, tuned_backbone,
+                         save_weights, plots)
     return FitResult(raw, report)
+
+
+def _train_batch(data: PreparedData, rows: torch.Tensor, embeddings: torch.Tensor,
+                 fit_cfg: FitConfig, step: int, tuned_backbone: Any, device: torch.device) -> Any:
+    """The training batch of ``rows``: with ``targets_per_context`` > 1 other rows of each user
+    as extra targets (drawn with a per-step seed, so a resumed run draws the same), and in
+    LoRA mode the targets re-embedded by the tuned backbone."""
+    train = data.splits["train"]
+    targets, pairs = None, None
+    if fit_cfg.targets_per_context > 1:
+        gen = torch.Generator().manual_seed(fit_cfg.seed * 1_000_003 + step)
+        if fit_cfg.answer_targets:  # also the user's answers this context has not seen
+            pairs = train.same_user_targets(rows, fit_cfg.targets_per_context, gen)
+        else:
+            targets = train.same_user_rows(rows, fit_cfg.targets_per_context, gen)
+    batch = train.batch(rows, embeddings, target_rows=targets, target_pairs=pairs).to(device)
+    if tuned_backbone is not None:
+        batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
+    return batch
+
+
+def _finish(out: Path, raw: RewardModel, data: PreparedData, model_cfg: ModelConfig,
+            fit_cfg: FitConfig, history: list[dict[str, Any]], train_seconds: float,
+            steps: dict[str, int], tuned_backbone: Any, save_weights: bool,
+            plots: bool) -> dict[str, Any]:
+    """The main process's end of a fit: the weights (or, for a study cell, only
+    ``config.json``), the LoRA weights if any, the report; the resume state is then removed."""
+    from train.report import write_report
+
+    raw.eval()
+    metadata = {"model_kind": model_cfg.kind, "backbone": data.backbone,
+                "embed_dim": model_cfg.embed_dim, "dataset": data.dataset.card,
+                "fit": dataclasses.asdict(fit_cfg), "total_steps": steps["total_steps"],
+                "processes": steps["processes"], "code_version": _code_version()}
+    if save_weights:
+        save_model(raw.cpu(), out, metadata)
+    else:
+        from train.report import write_json
+
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", {**metadata, "model": model_cfg.to_dict(), "weights": None})
+    if tuned_backbone is not None:
+        from safetensors.torch import save_file
+        save_file(tuned_backbone.lora_state_dict(), str(out / "lora.safetensors"))
+    report = write_report(out, raw, data, history, train_seconds, fit_cfg.seed, tuned_backbone,
+                          plots=plots)
+    clear_progress(out)
+    return report
 
 
 def _retarget(batch: Any, backbone: Any, texts: list[str], split: EncodedSplit, rows: torch.Tensor) -> Any:

@@ -1,4 +1,9 @@
-"""A run's report: ``report.json`` (every DESIGN.md key), ``latent_map.json`` and ``plots/``.
+"""A run's report: ``report.json``, ``latent_map.json`` and ``plots/``.
+
+``report.json`` carries the keys other parts rely on (the README's run-folder section): model,
+backbone, dataset, n_eval_pairs, accuracy (all, controversial, unseen users, by user, by
+context size), active units (count, share, vector, threshold), latent_dim, kl, swap_flip_rate,
+train_seconds and seed; latent-free models report null for the latent metrics.
 
 Plots: the latent map (users' z, PCA, coloured by user type), KL and active units over
 training, and accuracy vs the number of context pairs. Written with matplotlib's Agg backend.
@@ -7,13 +12,13 @@ training, and accuracy vs the number of context pairs. Written with matplotlib's
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from spl_model import RewardModel, latent_collapsed
+from spl_model.atomic import atomic_write
 from train.evaluate import evaluate_split, latent_map
 
 __all__ = ["learned_nothing", "wilson_interval", "write_report", "write_json"]
@@ -85,10 +90,8 @@ def learned_nothing(train: tuple[float, int] | None, test: tuple[float, int] | N
 
 
 def write_json(path: Path, payload: Any) -> None:
-    """Write JSON atomically (temp file + rename), keys sorted: byte-stable on re-runs."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    """Write JSON atomically (``spl_model.atomic``), keys sorted: byte-stable on re-runs."""
+    atomic_write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def _target_embeddings(data: Any, backbone: Any) -> torch.Tensor | None:

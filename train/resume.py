@@ -7,24 +7,23 @@ optimizer's param groups, the settings, which must match for a resume, and the n
 file (no pickle anywhere). The folder is removed when the run finishes.
 
 A save never removes the state it replaces before the new one is complete: it writes the new
-state file beside the old one, then ``os.replace``s ``progress.json`` (the commit: one atomic
-rename of a file), and only then deletes the state files no ``progress.json`` names. A crash at
+state file beside the old one, then replaces ``progress.json`` (the commit: one atomic rename,
+``spl_model.atomic``, which writes every file of the save), and only then deletes the state files no ``progress.json`` names. A crash at
 any point leaves either the previous state or the new one, whole.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from spl_model.atomic import atomic_write
 from train.rng import generator_states, set_generator_states
 
 __all__ = ["ResumeMismatch", "clear_progress", "load_progress", "save_progress"]
@@ -38,27 +37,6 @@ class ResumeMismatch(Exception):
 
 def _folder(out: Path) -> Path:
     return out / "resume"
-
-
-def _durable_write(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(path)``, then flush the file to disk, so a rename that follows names whole data."""
-    write(path)
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the OS allows (POSIX); a no-op elsewhere."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:
@@ -82,14 +60,12 @@ def save_progress(out: Path, settings: dict[str, Any], model: torch.nn.Module,
     for name, value in generator_states(device or _model_device(model)).items():
         tensors[f"rng.{name}"] = value.cpu()
     state_name = f"state-{step}-{uuid.uuid4().hex[:8]}.safetensors"  # never an existing file
-    _durable_write(folder / state_name, lambda path: save_file(tensors, str(path)))
+    atomic_write(folder / state_name, lambda path: save_file(tensors, str(path)))
     progress = {"step": step, "history": history, "seconds": seconds, "settings": settings,
                 "param_groups": opt["param_groups"], "state_file": state_name}
-    pending = folder / f".progress-{os.getpid()}.json"
-    _durable_write(pending, lambda path: path.write_text(json.dumps(progress, indent=1, default=str)))
-    os.replace(pending, folder / "progress.json")  # the commit point
-    _sync_folder(folder)
-    for stale in [*folder.glob("state*.safetensors"), *folder.glob(".progress-*.json")]:
+    atomic_write(folder / "progress.json", json.dumps(progress, indent=1, default=str))  # the commit
+    leftovers = [*folder.glob(".progress-*.json"), *folder.glob(".*.tmp")]  # crashed saves
+    for stale in [*folder.glob("state*.safetensors"), *leftovers]:
         if stale.name != state_name:  # what no progress.json names: older states, crash leftovers
             stale.unlink(missing_ok=True)
     for old in Path(out).glob(".resume-tmp-*"):  # a half-written save of the previous layout

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spl_model import RewardModel, load_model
-from spl_model.checkpoint import read_run_config
-from train.backbones import BackboneSpec, resolve_spec
+from spl_model import RewardModel
+from spl_model.checkpoint import load_run_files
+from spl_model.backbones import BackboneSpec, backbone_name, resolve_spec
 
 __all__ = ["Run", "load_run"]
 
@@ -27,26 +27,22 @@ class Run:
 
 
 def load_run(folder: str | Path, device: str | None = None, load_lora: bool = True) -> Run:
-    """Load ``folder`` (see :func:`spl_model.load_model` for the checks it makes)."""
-    import json
-
+    """Load ``folder`` (``spl_model.checkpoint.load_run_files``: see :func:`spl_model.load_model`
+    for the checks it makes), with its backbone spec and, if asked, its tuned LoRA backbone."""
     folder = Path(folder)
-    model = load_model(folder)
-    config = read_run_config(folder)
+    model, config, report = load_run_files(folder)
     identity = config.get("backbone") or {"backbone": "minilm"}
-    name = identity.get("name") or identity.get("backbone", "minilm")  # name: loadable id or path
+    name = backbone_name(identity)  # name: loadable id or path
     # a run from before the truncate setting saw right-truncated texts: evaluate it on those
     spec = resolve_spec(name, quantize=identity.get("quantize", "none"),
                         max_length=identity.get("max_length"),
                         truncate=identity.get("truncate", "right"))
-    report_path = folder / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.is_file() else None
     tuned = None
     lora = folder / "lora.safetensors"
     if load_lora and lora.is_file():
         from safetensors.torch import load_file
 
-        from train.backbones import load_backbone
+        from spl_model.backbones import load_backbone
 
         fit = config.get("fit", {})
         tuned = load_backbone(spec, device=device)

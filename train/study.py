@@ -25,9 +25,12 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from train.fit import FitConfig, PreparedData
+from train.fit_config import FitConfig
+
+if TYPE_CHECKING:
+    from train.fit import PreparedData
 
 __all__ = ["VARIANTS", "Cell", "StudyConfig", "StudyMismatch", "Variant", "cells_of",
            "run_study", "subsample_train"]

@@ -9,7 +9,7 @@ import pytest
 from safetensors import safe_open
 
 from app.demo_pack import build_demo_pack, pack_texts, text_key, write_demo_pack
-from train.backbones import render
+from spl_model.render import render
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 

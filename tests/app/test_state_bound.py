@@ -75,17 +75,14 @@ def test_launched_app_keeps_a_bounded_number_of_sessions(tmp_path: Path, assets_
     from app.runs import find_run_folders
     from app.service import Service
     from app.ui import build_app, launch_options
-    from bench.appserver import free_port
+    from bench.appserver import serve_in_process
 
     store = Store.open(tmp_path / "spl.db")
     service = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
                                    embedder=FakeEmbedder())
     demo = build_app(store, service, Settings(db_path=store.path))
     demo.state_bound.max_api, demo.state_bound.every_s = 8, 0.0
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                **launch_options(service))
-    url = f"http://127.0.0.1:{port}/"
+    url = serve_in_process(demo, show_error=False, **launch_options(service))
     try:
         sids = [_call(url, "new_session", [f"P{i}", "", ""]) for i in range(30)]
         for sid in sids[:5]:  # the API still works after its earlier sessions were evicted

@@ -44,7 +44,7 @@ def collect(url: str, participants: dict[str, str]) -> None:
 def fill_fake_cache(data_dir: Path, cache_dir: Path) -> None:
     from app_fixtures import FakeEmbedder
 
-    from train.backbones import resolve_spec
+    from spl_model.backbones import resolve_spec
     from train.cache import EmbeddingCache, dataset_texts
 
     cache = EmbeddingCache(cache_dir, resolve_spec("minilm").identity())
@@ -58,7 +58,7 @@ def test_collect_export_import_train_serve(tmp_path: Path, assets_dir: Path) -> 
     from app.service import Service
     from app.settings import Settings
     from app.ui import build_app, launch_options
-    from bench.appserver import free_port
+    from bench.appserver import serve_in_process
     from train.cli_data import data
     from train.cli_fit import fit
     from train.data.schema import load_dataset
@@ -142,11 +142,9 @@ def test_collect_export_import_train_serve(tmp_path: Path, assets_dir: Path) -> 
     assert {n: r.folder for n, r in service.runs.items()} == {k: runs / k for k in ("spl", "vpl", "btl")}
     with Store.open(tmp_path / "serve.db") as serve_store:
         app = build_app(serve_store, service, Settings(db_path=serve_store.path))
-        port = free_port()
-        app.launch(prevent_thread_lock=True, server_port=port, quiet=True, show_error=False,
-                   **launch_options(service))
+        url = serve_in_process(app, show_error=False, **launch_options(service))
         try:
-            client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            client = Client(url, verbose=False)
             sid = client.predict("VISITOR", api_name="/new_session")
             pair = client.predict(sid, api_name="/next_pair")
             out = client.predict(sid, pair["pair_id"], "A", api_name="/label")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from train.backbones import resolve_spec
+from spl_model.backbones import resolve_spec
 from train.cache import EmbeddingCache, dataset_texts
 from train.data.schema import write_dataset
 from train.data.synthetic import SyntheticConfig, build_synthetic

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from train.backbones import (
+from spl_model.backbones import (
     Backbone,
     BackboneError,
     BackboneSpec,

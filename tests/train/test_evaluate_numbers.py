@@ -203,7 +203,7 @@ def test_user_features_are_the_weights_else_a_one_hot_of_the_type() -> None:
 def test_encode_split_points_each_context_pair_at_its_chosen_and_rejected_texts() -> None:
     from types import SimpleNamespace
 
-    from train.backbones import render
+    from spl_model.render import render
     from train.batching import encode_split
 
     survey = {"s0": {"prompt": "p0", "a": "yes", "b": "no"},

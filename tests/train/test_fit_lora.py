@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from fit_helpers import make_dataset
-from train.backbones import load_backbone
+from spl_model.backbones import load_backbone
 from train.fit import FitConfig, fit, model_config, prepare_data
 from train.runs import load_run
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import torch
 
+import spl_model.atomic as atomic
 import train.resume as resume
 from fit_helpers import fill_cache, make_dataset
 from spl_model import ModelConfig, build_model
@@ -192,7 +194,13 @@ def test_a_crash_while_saving_loses_nothing(tmp_path: Path, monkeypatch: pytest.
                 crash()
             patch.setattr(resume, "save_file", half_written)
         elif crash_at == "commit":  # the one rename (the old code removed the old state first)
-            patch.setattr(resume.os, "replace", crash)
+            real_replace = os.replace
+
+            def replace(source: object, target: object) -> None:
+                if Path(target).name != "progress.json":
+                    return real_replace(source, target)  # the new state file arrives whole
+                crash()
+            patch.setattr(atomic.os, "replace", replace)
         else:  # committed, but the old state file is not yet deleted
             patch.setattr(Path, "unlink", crash)
         with pytest.raises(OSError, match="simulated crash"):

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from train.data.contexts import Choice, ContextSpec, draw_context
-from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.schema import BuiltDataset, DatasetError, arg, check_shares
 
 __all__ = [
     "FORMATS", "EmptyFinalTurn", "ImportConfig", "ImportResult", "build_import", "detect_format",
@@ -65,8 +65,7 @@ class ImportConfig:
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise DatasetError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
-        if not 0.0 < self.test_fraction < 1.0:
-            raise DatasetError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        check_shares(self, open_=("test_fraction",))
         ContextSpec(self.min_context, self.max_context)
 
 

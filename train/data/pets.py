@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from train.data.contexts import Choice, ContextSpec, draw_context
-from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.schema import BuiltDataset, DatasetError, arg, check_shares
 
 __all__ = ["PROMPT", "POOLS", "USERS", "PetsConfig", "build_pets"]
 
@@ -140,8 +140,7 @@ class PetsConfig:
     seed: int = arg(0, "random seed: the whole dataset is a function of it")
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.controversial_share <= 1.0 or not 0.0 < self.test_fraction < 1.0:
-            raise DatasetError("controversial_share must be in [0, 1] and test_fraction in (0, 1)")
+        check_shares(self, closed=("controversial_share",), open_=("test_fraction",))
         if self.pool_size < 2 or self.context_size < 1:
             raise DatasetError("pool_size must be >= 2 and context_size >= 1")
 

@@ -51,6 +51,7 @@ __all__ = [
     "SURVEY_COLUMNS",
     "ReadResult",
     "arg",
+    "check_shares",
     "load_dataset",
     "read_jsonl",
     "validate_preference_row",
@@ -85,6 +86,26 @@ _OPTIONAL_LISTS = ("user_weights", "attributes_chosen", "attributes_rejected")
 def arg(default: Any, help: str) -> Any:
     """A builder-config field whose help text is written once and reused by the CLI flag."""
     return field(default=default, metadata={"help": help})
+
+
+def check_shares(cfg: Any, closed: tuple[str, ...] = (), open_: tuple[str, ...] = ()) -> None:
+    """The builders' one check of their share options (``test_fraction``, ``noise``, ...).
+
+    Each name in ``closed`` must lie in [0, 1], each in ``open_`` in (0, 1) (a test split that
+    is empty or takes everything); the error names the option, its bounds and the value.
+
+    >>> from types import SimpleNamespace
+    >>> check_shares(SimpleNamespace(test_fraction=1.0), open_=("test_fraction",))
+    Traceback (most recent call last):
+    ...
+    train.data.schema.DatasetError: test_fraction must be in (0, 1), got 1.0
+    """
+    for name in closed:
+        if not 0.0 <= getattr(cfg, name) <= 1.0:
+            raise DatasetError(f"{name} must be in [0, 1], got {getattr(cfg, name)}")
+    for name in open_:
+        if not 0.0 < getattr(cfg, name) < 1.0:
+            raise DatasetError(f"{name} must be in (0, 1), got {getattr(cfg, name)}")
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ import hashlib
 import random
 from typing import Any, Iterable, Mapping
 
+from spl_model.study_export import REPEAT_SUFFIX  # the app's attention-check repeat
 from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.importers import ImportConfig, _controversial
 from train.data.schema import BuiltDataset, DatasetError
 
 __all__ = ["REPEAT_SUFFIX", "build_study", "is_study_row", "parse_study", "pseudonym"]
 
-REPEAT_SUFFIX = "#repeat"  # the app's attention-check repeat: "<pair_id>#repeat"
 _CHOICES = ("A", "B", "tie", "skip")
 
 
@@ -152,37 +152,7 @@ def build_study(answers: list[dict[str, Any]], cfg: ImportConfig, *, source: str
         kept = [a for a in answers if not a["flags"]]
         counts["answers_in_flagged_sessions_dropped"] = len(answers) - len(kept)
         answers = kept
-    by_participant: dict[str, list[dict[str, Any]]] = {}
-    for answer in answers:
-        by_participant.setdefault(answer["participant"], []).append(answer)
-    counts["participants"] = len(by_participant)
-    firsts: dict[tuple[str, str], dict[str, Any]] = {}
-    for answer in answers:
-        if answer["pair_id"] and not answer["pair_id"].endswith(REPEAT_SUFFIX):
-            firsts.setdefault((answer["session"], answer["pair_id"]), answer)
-    mine: dict[str, list[dict[str, Any]]] = {}
-    for participant, rows in by_participant.items():
-        seen: set[tuple[str, str, str]] = set()
-        kept = []
-        for answer in rows:
-            pair_id = answer["pair_id"] or ""
-            if pair_id.endswith(REPEAT_SUFFIX):
-                counts["attention_repeats"] += 1
-                first = firsts.get((answer["session"], pair_id.removesuffix(REPEAT_SUFFIX)))
-                counts[f"attention_{_judge(first, answer) if first else 'unjudged'}"] += 1
-            elif answer["choice"] == "skip":
-                counts["skips"] += 1
-            elif answer["choice"] == "tie":
-                counts["ties"] += 1
-            elif answer["texts"] in seen:
-                counts["repeated_answers"] += 1
-            else:
-                seen.add(answer["texts"])
-                kept.append(answer)
-        if len(kept) < 2:
-            counts["participants_too_few_answers"] += 1
-            continue
-        mine[pseudonym(participant)] = kept
+    mine = _answers_by_user(answers, counts)
     if not mine:
         raise DatasetError(
             "no participant has 2 or more A/B answers, so none can give both a context and a "
@@ -239,6 +209,44 @@ def build_study(answers: list[dict[str, Any]], cfg: ImportConfig, *, source: str
             "no participant has 3 or more A/B answers, so nothing can be held out for testing; "
             "collect more answers per participant")
     return BuiltDataset(card, {"train": train, "test": test, "survey": survey})
+
+
+def _answers_by_user(answers: list[dict[str, Any]], counts: dict[str, int]) -> dict[str, list]:
+    """Each participant's usable A/B answers under their pseudonym (participants with fewer
+    than 2 are left out); attention repeats are judged against the first showing, and skips,
+    ties, repeats and repeated answers are counted into ``counts``."""
+    by_participant: dict[str, list[dict[str, Any]]] = {}
+    for answer in answers:
+        by_participant.setdefault(answer["participant"], []).append(answer)
+    counts["participants"] = len(by_participant)
+    firsts: dict[tuple[str, str], dict[str, Any]] = {}
+    for answer in answers:
+        if answer["pair_id"] and not answer["pair_id"].endswith(REPEAT_SUFFIX):
+            firsts.setdefault((answer["session"], answer["pair_id"]), answer)
+    mine: dict[str, list[dict[str, Any]]] = {}
+    for participant, rows in by_participant.items():
+        seen: set[tuple[str, str, str]] = set()
+        kept = []
+        for answer in rows:
+            pair_id = answer["pair_id"] or ""
+            if pair_id.endswith(REPEAT_SUFFIX):
+                counts["attention_repeats"] += 1
+                first = firsts.get((answer["session"], pair_id.removesuffix(REPEAT_SUFFIX)))
+                counts[f"attention_{_judge(first, answer) if first else 'unjudged'}"] += 1
+            elif answer["choice"] == "skip":
+                counts["skips"] += 1
+            elif answer["choice"] == "tie":
+                counts["ties"] += 1
+            elif answer["texts"] in seen:
+                counts["repeated_answers"] += 1
+            else:
+                seen.add(answer["texts"])
+                kept.append(answer)
+        if len(kept) < 2:
+            counts["participants_too_few_answers"] += 1
+            continue
+        mine[pseudonym(participant)] = kept
+    return mine
 
 
 def _row(user: str, answer: dict[str, Any], context: list[dict[str, str]]) -> dict[str, Any]:

@@ -62,9 +62,17 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from train.data.contexts import Choice, ContextSpec, draw_context
-from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.schema import BuiltDataset, DatasetError, arg, check_shares
 from train.data.synthetic_population import POPULATION_TEMPERATURE
-from train.data.synthetic_render import ATTRIBUTES, ATTRIBUTES_6, COMBOS, Advice, parse_topic, render
+from train.data.synthetic_render import (
+    ATTRIBUTES,
+    ATTRIBUTES_6,
+    COMBOS,
+    Advice,
+    parse_topic,
+    read_topics,
+    render,
+)
 
 __all__ = ["SyntheticConfig", "all_advice", "build_synthetic", "responses_for"]
 
@@ -110,9 +118,7 @@ class SyntheticConfig:
                 f"types must be 2 or more distinct attributes of {list(ATTRIBUTES)}, got "
                 f"{list(self.types)}"
             )
-        for name in ("noise", "controversial_share", "test_fraction", "mixture_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise DatasetError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        check_shares(self, closed=("noise", "controversial_share", "test_fraction", "mixture_share"))
         if min(self.train_rows, self.test_rows, self.unseen_users, self.rows_per_unseen_user) < 0:
             raise DatasetError("row and user counts must be >= 0")
         if auto["temperature"] <= 0:
@@ -158,14 +164,19 @@ _POPULATION_FIELDS = ("world", "population_users", "rows_per_user", "heldout_use
                       "rows_per_heldout_user", "persona_users", "persona_scale")
 
 
+TOPIC_FILES = ("home.txt", "life.txt", "work.txt")
+"""The content files in ``train/data/topics/``, in the order their prompts are numbered."""
+
+
 def all_advice() -> list[Advice]:
-    """Every prompt's content, in a fixed order (topic modules are read lazily)."""
-    from train.data import synthetic_topics_home, synthetic_topics_life, synthetic_topics_work
+    """Every prompt's content, in a fixed order (the topic files are read on first use)."""
+    from importlib.resources import files
 
     out: list[Advice] = []
-    for module in (synthetic_topics_home, synthetic_topics_life, synthetic_topics_work):
-        for topic, text in module.TOPICS.items():
-            out.extend(parse_topic(topic, text))
+    for name in TOPIC_FILES:
+        text = files("train.data").joinpath("topics", name).read_text(encoding="utf-8")
+        for topic, entries in read_topics(text).items():
+            out.extend(parse_topic(topic, entries))
     return out
 
 

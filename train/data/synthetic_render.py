@@ -1,8 +1,11 @@
 """Turning one piece of advice into responses that differ along four visible attributes.
 
-Content (per prompt: three tips with a reason each, an example and a caution) is written as
-data in the ``synthetic_topics_*`` modules, in a small line format parsed here::
+Content (per prompt: three tips with a reason each, an example and a caution) is data: the text
+files ``train/data/topics/{home,life,work}.txt`` (read with ``importlib.resources``), each a
+series of topics opened by a ``[topic name]`` line (``read_topics``), each topic a series of
+entries separated by a blank line, in a small line format parsed here (``parse_topic``)::
 
+    [cooking]
     Q: How do I keep rice from turning mushy?
     - Rinse the rice until the water runs clear. | This washes off the loose starch.
     - ... (three tips: "imperative sentence. | Reason sentence.")
@@ -44,8 +47,8 @@ from typing import Mapping, Sequence
 
 from train.data.schema import DatasetError
 
-__all__ = ["ATTRIBUTES", "ATTRIBUTES_6", "Advice", "COMBOS", "COMBOS_6", "parse_topic", "render",
-           "render6"]
+__all__ = ["ATTRIBUTES", "ATTRIBUTES_6", "Advice", "COMBOS", "COMBOS_6", "parse_topic", "read_topics",
+           "render", "render6"]
 
 ATTRIBUTES: tuple[str, ...] = ("concise", "friendly", "steps", "cautious")
 # Every attribute vector, in a fixed order: the responses of a prompt are indexed by it.
@@ -112,6 +115,25 @@ def _sentence(text: str, where: str) -> str:
     if not text or not text[0].isupper() or text[-1] not in ".!?":
         raise DatasetError(f"{where}: expected a sentence with a capital and a full stop, got {text!r}")
     return text
+
+
+def read_topics(text: str) -> dict[str, str]:
+    """Split a topics file into ``{topic: its entries}``, in file order.
+
+    >>> read_topics("[pets]\\nQ: ...\\n\\nQ: ...\\n[travel]\\nQ: ...\\n")
+    {'pets': 'Q: ...\\n\\nQ: ...', 'travel': 'Q: ...'}
+    """
+    topics: dict[str, list[str]] = {}
+    lines: list[str] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("[") and line.rstrip().endswith("]"):
+            lines = topics.setdefault(line.strip()[1:-1], [])
+        elif lines is None:
+            if line.strip():
+                raise DatasetError(f"line {number}: content before the first [topic] line: {line!r}")
+        else:
+            lines.append(line)
+    return {topic: "\n".join(body).strip() for topic, body in topics.items()}
 
 
 def parse_topic(topic: str, text: str) -> list[Advice]:

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 
 from train.data.contexts import Choice, ContextSpec, draw_context
 from train.data.importers import ImportResult
-from train.data.schema import BuiltDataset, DatasetError, arg
+from train.data.schema import BuiltDataset, DatasetError, arg, check_shares
 
 __all__ = ["UFP_ATTRIBUTES", "UFPConfig", "build_ufp", "index_ratings", "parse_binarized"]
 
@@ -53,8 +53,7 @@ class UFPConfig:
     def __post_init__(self) -> None:
         if self.users not in (2, 4):
             raise DatasetError(f"users must be 2 or 4 (UF-P-2 or UF-P-4), got {self.users}")
-        if not 0.0 < self.test_fraction < 1.0:
-            raise DatasetError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        check_shares(self, open_=("test_fraction",))
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -139,22 +138,11 @@ def _pool(rng, kind, pairs, attrs, size, used) -> list[int]:
     return pool
 
 
-def build_ufp(
-    binarized: Iterable[tuple[str, Any]],
-    fine_grained: Iterable[Mapping[str, Any]],
-    cfg: UFPConfig = UFPConfig(),
-    *,
-    skip_bad: bool = False,
-) -> ImportResult:
-    """Build UF-P-2 or UF-P-4 from the two Hub datasets (pure; no I/O).
-
-    ``binarized`` holds ``(where, row)`` records as ``importers.read_records`` returns them;
-    ``fine_grained`` holds plain rows. A malformed binarized row raises
-    ``DatasetError("where: reason")``, or with ``skip_bad`` is counted in the card's notes.
-    """
-    rng = random.Random(cfg.seed)
-    attrs = cfg.attributes
-    ratings = index_ratings(fine_grained)
+def _rated_pairs(binarized: Iterable[tuple[str, Any]], ratings: Mapping, attrs: tuple[str, ...],
+                 rng: random.Random, skip_bad: bool) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The binarized pairs whose responses both carry every attribute's rating and on which
+    the users (one per attribute) do not all agree, each with its labels (``_labels``: ties
+    broken with ``rng``), and counts of the rows left out (bad, unmatched, unrated, agreeing)."""
     pairs, stats = [], {"bad": 0, "unmatched": 0, "unrated": 0, "agreeing": 0}
     for where, row in binarized:
         try:
@@ -176,6 +164,26 @@ def build_ufp(
             else:
                 pairs.append({"prompt": prompt, "x": x, "y": y, "r_x": r_x, "r_y": r_y,
                               "labels": labels})
+    return pairs, stats
+
+
+def build_ufp(
+    binarized: Iterable[tuple[str, Any]],
+    fine_grained: Iterable[Mapping[str, Any]],
+    cfg: UFPConfig = UFPConfig(),
+    *,
+    skip_bad: bool = False,
+) -> ImportResult:
+    """Build UF-P-2 or UF-P-4 from the two Hub datasets (pure; no I/O).
+
+    ``binarized`` holds ``(where, row)`` records as ``importers.read_records`` returns them;
+    ``fine_grained`` holds plain rows. A malformed binarized row raises
+    ``DatasetError("where: reason")``, or with ``skip_bad`` is counted in the card's notes.
+    """
+    rng = random.Random(cfg.seed)
+    attrs = cfg.attributes
+    ratings = index_ratings(fine_grained)
+    pairs, stats = _rated_pairs(binarized, ratings, attrs, rng, skip_bad)
     if cfg.max_pairs:
         pairs = pairs[: cfg.max_pairs]
     prompts = sorted({p["prompt"] for p in pairs})
