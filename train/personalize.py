@@ -14,7 +14,8 @@ measures, on the held-out users and personas of a population-world test split:
 - the calibration of the app's confidence (:mod:`train.calibration`), when a calibration file
   is given.
 
-It writes ``personalize.json`` (the keys of DESIGN.md), ``personalize.md`` and a plot.
+It writes ``personalize.json`` (``k``, ``accuracy``, ``personas_k2``, ``confidence_ece``,
+``labels_saved_active`` and the full curves), ``personalize.md`` and a plot.
 """
 
 from __future__ import annotations
