@@ -63,3 +63,29 @@ def test_evidence_mean_turns_with_a_swapped_answer(kind: str) -> None:
                                torch.cat([ctx_r, new_r[:, m:m + 1]], 1),
                                torch.cat([mask, torch.ones(2, 1, dtype=torch.bool)], 1)).z
         torch.testing.assert_close(ahead[:, m], full, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["spl", "vpl", "btl"])
+def test_input_dropout_drops_response_features_in_training_only(kind: str) -> None:
+    """With input_dropout = p the training-mode reward reads x with features zeroed (kept ones
+    scaled by 1 / (1 - p), as F.dropout does); eval mode, and p = 0 in either mode, read x as
+    is and draw no random numbers."""
+    x, z = torch.randn(2, 5, D), torch.randn(2, Z if kind != "btl" else 0)
+    plain = tiny_model(kind, seed=4)
+    dropped = tiny_model(kind, seed=4, input_dropout=0.5)
+    plain.train()
+    dropped.train()
+    torch.manual_seed(7)
+    got = dropped.reward(x, z)
+    torch.manual_seed(7)
+    keep = torch.nn.functional.dropout(torch.ones_like(x), 0.5)  # the same mask, scaled by 2
+    assert 0 < (keep == 0).float().mean() < 1
+    torch.testing.assert_close(got, plain.reward(x * keep, z))
+    dropped.eval()
+    torch.testing.assert_close(dropped.reward(x, z), plain.eval().reward(x, z))
+    plain.train()
+    state = torch.get_rng_state()
+    plain.reward(x, z)
+    assert torch.equal(torch.get_rng_state(), state)  # p = 0 consumes no randomness
+    with pytest.raises(ValueError, match="input_dropout"):
+        tiny_model(kind, input_dropout=1.0)
