@@ -111,11 +111,24 @@ personalize: setup
 	test -f $(ABLATE)/spl-ev6-t1/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
 	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 6 --lr 2e-3 \
 	  --pooling sum --latent-head true --evidence-mean true --out $(ABLATE)/spl-ev6-t1
+	for kind in spl vpl; do \
+	  test -f $(ABLATE)/$$kind-answers/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
+	    --out $(ABLATE)/$$kind-answers || exit 1; \
+	done
+	test -f $(ABLATE)/spl-answers-dropout/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
+	  --input-dropout 0.3 --out $(ABLATE)/spl-answers-dropout
+	test -f $(ABLATE)/spl-answers-wd1/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
+	  --weight-decay 1.0 --out $(ABLATE)/spl-answers-wd1
 	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
 	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
 	  --run oracle=$(DEMO_RUNS)/oracle --run spl-wide-3ep=$(ABLATE)/spl-wide \
 	  --run spl-sum-head-3ep=$(ABLATE)/spl-sh --run spl-evidence-3ep=$(ABLATE)/spl-ev \
-	  --run spl-1-target=$(ABLATE)/spl-ev6-t1 \
+	  --run spl-1-target=$(ABLATE)/spl-ev6-t1 --run spl+answers=$(ABLATE)/spl-answers \
+	  --run vpl+answers=$(ABLATE)/vpl-answers --run spl+answers+dropout=$(ABLATE)/spl-answers-dropout \
+	  --run spl+answers+wd1=$(ABLATE)/spl-answers-wd1 \
 	  --calibration $(DEMO_RUNS)/spl/calibration.json --out docs/results/personalize
 	$(PY) bench/persona_check.py --out docs/results/persona_check.json
 
