@@ -81,6 +81,18 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
                                  "[B, Z]: the same dimension",
     },
+    "spl_model/models.py": {
+        "line 322: False -> True": "`with_swap=True` in lookahead_z: the swapped statistics "
+                                   "are computed (no grad) and discarded, z is the same",
+        "line 335: False -> True": "`with_swap=True` in sample_z: the swapped statistics are "
+                                   "discarded, the samples are the same",
+        "line 390: False -> True": "`with_swap=True` in margins: the posterior's swapped "
+                                   "statistics are never read, the margins are the same",
+        "line 413: And -> Or": "`post is not None or has_latent`: only BTL changes branch, "
+                               "and its closed-form KL over a [B, 0] latent is 0, as before",
+        "line 422: And -> Or": "an `assert` that cannot fail either way (both swap "
+                               "statistics are set whenever the guide is used)",
+    },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
                                    "rows of v (the components used) are the same up to sign, "
