@@ -341,3 +341,60 @@ def test_recutting_a_masked_layer_keeps_its_function(n_blocks: int) -> None:
     torch.testing.assert_close(layer(x), out, atol=1e-6, rtol=0)  # the sums are split otherwise
     with pytest.raises(ValueError, match="n_blocks=0"):
         layer.set_blocks(0)
+
+
+def test_a_layer_is_two_made_nets_of_widths_2z_2z_z_and_only_the_scale_has_biases():
+    """The SPL paper's P-IAF layer: both MADEs have hidden widths [2Z, 2Z, Z]; with z = 0 and
+    both contexts 0 only biases can move the output, so the shift is exactly 0 and the
+    log-scale is not."""
+    torch.manual_seed(0)
+    layer = AffineIAFLayer(Z, shift_context_dim=2, scale_context_dim=3, order=_order(0))
+    for net in (layer.shift_net, layer.scale_net):
+        assert net.hidden_sizes == [2 * Z, 2 * Z, Z]
+        assert [(m.fan_out, m.fan_in) for m in net.layers] == [(2 * Z, Z), (2 * Z, 2 * Z),
+                                                                (Z, 2 * Z), (Z, Z)]
+    assert all(m.bias is None for m in layer.shift_net.layers)
+    assert all(m.bias is not None and m.bias.shape == (m.fan_out,) for m in layer.scale_net.layers)
+    shift, log_scale = layer.shift_and_log_scale(torch.zeros(1, Z), torch.zeros(1, 2), torch.zeros(1, 3))
+    assert torch.equal(shift, torch.zeros(1, Z)) and log_scale.abs().min() > 0
+
+
+@pytest.mark.parametrize("transform", FLOWS, ids=lambda t: t.name)
+def test_inverse_needs_and_takes_one_pass_per_latent_dimension(transform):
+    """Positive weights of order 1 and positive inputs: every unit is alive and output j
+    depends on the whole chain of inputs before it in the order, so the fixed-point inverse is
+    exact (to float64 round-off) only after Z passes; Z - 1 leave an error near 1e-10. A batch
+    of 2 x 3 users: no batch dimension equals Z, so a pass count read from the wrong axis shows.
+    """
+    module = transform.build(0)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.abs_()
+    z = _z((2, 3)).abs()
+    ctx = tuple(c.abs() for c in transform.contexts((2, 3)))
+    torch.testing.assert_close(module.inverse(module(z, *ctx).z, *ctx), z, atol=1e-14, rtol=0)
+    layer = module.layers[0] if transform.kind == "flow" else module
+    short = z.new_zeros(z.shape)
+    target = layer(z, *ctx).z
+    for _ in range(Z - 1):  # one pass too few
+        shift, log_scale = layer.shift_and_log_scale(short, *ctx)
+        short = (target - shift) * torch.exp(-log_scale / 2)
+    assert (short - z).abs().max() > 1e-12
+
+
+def test_masked_linear_initialises_like_nn_linear_and_stores_used_columns_only():
+    """Defaults of the public layer: weights and bias uniform in +-1/sqrt(fan_in) (nn.Linear's
+    range), a bias, 4 row blocks; each block ``weights.<i>`` is ``[rows_i, used_i]``, where
+    used_i is the last column any of its rows may see (0 for rows that see no input)."""
+    torch.manual_seed(0)
+    mask = torch.ones(64, 16)
+    layer = MaskedLinear(mask)
+    bound = 1 / 16 ** 0.5
+    for p in (layer.dense_weight(), layer.bias):
+        assert p.abs().max() <= bound and p.max() > 0.9 * bound and p.min() < -0.9 * bound
+    assert layer.n_blocks == 4 and [w.shape for w in layer.weights] == [(16, 16)] * 4
+    staircase = made_masks(torch.arange(6), [12])[0]  # [12, 6]; rows 0, 1 see no input
+    cut = MaskedLinear(staircase, n_blocks=6)
+    assert [tuple(w.shape) for w in cut.weights] == [(2, 0), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5)]
+    x = torch.randn(3, 6)
+    torch.testing.assert_close(cut(x), x @ cut.dense_weight().T + cut.bias)
