@@ -398,3 +398,30 @@ def test_masked_linear_initialises_like_nn_linear_and_stores_used_columns_only()
     assert [tuple(w.shape) for w in cut.weights] == [(2, 0), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5)]
     x = torch.randn(3, 6)
     torch.testing.assert_close(cut(x), x @ cut.dense_weight().T + cut.bias)
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 3])
+def test_masked_linear_computes_any_mask_exactly_and_saves_only_weights(n_blocks: int) -> None:
+    """Not only staircases: rows that see more columns than the rows after them, and a block
+    of rows (2 and 3, a block of its own when cut in 3) that sees nothing; ``mask()`` gives the mask back and the output is
+    ``x (W * mask)^T + b``. The masks are rebuilt, never saved: the state dict holds the
+    weight blocks and the bias only."""
+    torch.manual_seed(0)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 1], [0, 0, 0, 0],
+                         [0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 1, 0]], dtype=torch.float32)
+    layer = MaskedLinear(mask, n_blocks=n_blocks)
+    assert torch.equal(layer.mask(), mask.bool())
+    weight = layer.dense_weight()
+    assert torch.equal(weight * (1 - mask), torch.zeros_like(weight))
+    x = torch.randn(5, 4)
+    torch.testing.assert_close(layer(x), x @ weight.T + layer.bias)
+    assert layer(x)[:, 2:4].eq(layer.bias[2:4]).all(), "rows with no input give their bias"
+    assert sorted(layer.state_dict()) == ["bias"] + [f"weights.{i}" for i in range(n_blocks)]
+
+
+def test_recutting_a_frozen_single_block_layer_keeps_it_frozen() -> None:
+    torch.manual_seed(0)
+    layer = MaskedLinear(made_masks(torch.arange(4), [8])[0], n_blocks=1)
+    layer.weights[0].requires_grad_(False)
+    layer.set_blocks(3)
+    assert layer.n_blocks == 3 and not any(w.requires_grad for w in layer.weights)
