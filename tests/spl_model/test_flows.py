@@ -413,9 +413,9 @@ def test_masked_linear_computes_any_mask_exactly_and_saves_only_weights(n_blocks
     assert torch.equal(layer.mask(), mask.bool())
     weight = layer.dense_weight()
     assert torch.equal(weight * (1 - mask), torch.zeros_like(weight))
-    x = torch.randn(5, 4)
+    x = torch.randn(2, 5, 4)  # two leading dimensions
     torch.testing.assert_close(layer(x), x @ weight.T + layer.bias)
-    assert layer(x)[:, 2:4].eq(layer.bias[2:4]).all(), "rows with no input give their bias"
+    assert layer(x)[..., 2:4].eq(layer.bias[2:4]).all(), "rows with no input give their bias"
     assert sorted(layer.state_dict()) == ["bias"] + [f"weights.{i}" for i in range(n_blocks)]
 
 
