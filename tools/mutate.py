@@ -131,6 +131,7 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: comparison 0: GtE -> Gt": "the size from which a new layer is cut in 4 "
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
+        "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
     },
     "train/evaluate.py": {
         "line 79: 256 -> 257": "evaluate_split's chunk size: each row's margin, latent and AU "
