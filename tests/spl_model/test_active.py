@@ -301,3 +301,28 @@ def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="method must be 'bald' or 'lookahead'"):
         select_query(tiny_model("spl").eval(), one_user_context(), torch.randn(2, D),
                      torch.randn(2, D), method="epig")
+
+
+# -- the defaults the app and the benchmarks rely on -------------------------------------------
+
+
+def test_the_selectors_defaults_are_32_samples_plain_bald_and_stop_at_0_9() -> None:
+    """``STOP_AT`` is the threshold docs/results/active.md and the app's stop suggestion use;
+    select_query's and top_stability's defaults are 32 samples, the posterior as is (spread 1),
+    no redundancy penalty and BALD; the look-ahead uses up to 32 targets."""
+    assert active.STOP_AT == 0.9
+    model = tiny_model("spl", seed=2).eval()
+    context = random_context([2, 1], seed=3)
+    pool_a, pool_b = torch.randn(40, D), torch.randn(40, D)
+    default = select_query(model, context, pool_a, pool_b, seed=5)
+    explicit = select_query(model, context, pool_a, pool_b, n_samples=32, seed=5, spread=1.0,
+                            redundancy=0.0, method="bald")
+    assert default.p_first.shape == (2, 32, 40)
+    assert torch.equal(default.scores, explicit.scores)
+    stay = top_stability(model, context, pool_a[:5], seed=1)
+    assert torch.equal(stay, top_stability(model, context, pool_a[:5], n=32, seed=1))
+    assert ((0 < stay) & (stay < 1)).any(), "a share k/32 no other sample count gives"
+    assert torch.equal(lookahead_scores(model, context, pool_a, pool_b)[0],
+                       lookahead_scores(model, context, pool_a, pool_b, max_targets=32)[0])
+    assert not torch.equal(lookahead_scores(model, context, pool_a, pool_b)[0],
+                           lookahead_scores(model, context, pool_a, pool_b, max_targets=33)[0])
