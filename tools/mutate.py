@@ -100,6 +100,13 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 143: comparison 0: Gt -> GtE": "`used >= dense` also runs a band of zero "
                                              "columns, which adds 0",
     },
+    "train/reference.py": {
+        "line 164: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
+                                  "same axis",
+        "line 178: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
+                            "starts at the prior mean, where the gradient is exactly 0, so u "
+                            "stays the prior mean (the `== 1` mutant of the same line is killed)",
+    },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
                                    "rows of v (the components used) are the same up to sign, "
@@ -132,6 +139,26 @@ HARMLESS: dict[str, dict[str, str]] = {
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
         "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
+    },
+    "train/reference.py": {
+        "line 43: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
+                                   "from real evidence is orders of magnitude larger",
+        "line 97: comparison 0: Lt -> LtE": "a margin of exactly 1e-9 (the tie threshold)",
+        "line 63: 16 -> 17": "users per batched product: every user's margins are the same "
+                             "for any chunk (the chunk=1 test)",
+        "line 138: False -> True": "a progress bar",
+        "line 174: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
+                              "one more changes nothing",
+    },
+    "spl_model/calibration.py": {
+        "line 63: 50 -> 51": "Newton iterations: the fit stops on a step < 1e-9 long before",
+        "line 69: comparison 0: Lt -> LtE": "Newton's stop at a step of exactly 1e-9",
+        "line 69: 1e-09 -> 2e-09": "Newton's stopping step: the weights are rounded to 6 "
+                                   "decimals, far above it",
+        "line 66: Add -> Sub": "the Hessian only sizes Newton's step; the fixed point is where "
+                               "the gradient is 0 (checked by the ridge-optimum test)",
+        "line 66: Sub -> Add": "the Hessian only sizes Newton's step (as above)",
+        "line 66: 1 -> 2": "the Hessian only sizes Newton's step (as above)",
     },
     "train/evaluate.py": {
         "line 79: 256 -> 257": "evaluate_split's chunk size: each row's margin, latent and AU "
