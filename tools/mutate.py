@@ -139,6 +139,8 @@ HARMLESS: dict[str, dict[str, str]] = {
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
         "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
+        "line 160: Mult -> Div": "the size from which a new layer is cut in 4 blocks: "
+                                 + _BLOCKS,
     },
     "train/reference.py": {
         "line 43: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "

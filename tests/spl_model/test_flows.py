@@ -425,3 +425,25 @@ def test_recutting_a_frozen_single_block_layer_keeps_it_frozen() -> None:
     layer.weights[0].requires_grad_(False)
     layer.set_blocks(3)
     assert layer.n_blocks == 3 and not any(w.requires_grad for w in layer.weights)
+
+
+def test_made_layout_round_trips_and_a_foreign_layout_is_refused():
+    """``made_layout``/``set_made_layout`` (how a checkpoint's block layout is adopted): the
+    layout is re-cut in place without changing the function; other layer names are refused,
+    naming the missing and unexpected ones. The context enters the first hidden layer, whatever
+    the other widths; a MADE has biases unless told otherwise."""
+    from spl_model.made import made_layout, set_made_layout
+
+    torch.manual_seed(0)
+    made = ConditionalMADE(_order(1), context_dim=2, hidden_sizes=[7, 3])
+    assert made.context.weight.shape == (7, 2)
+    assert all(layer.bias is not None for layer in made.layers)
+    layout = made_layout(made)
+    assert layout == {"layers.0": 1, "layers.1": 1, "layers.2": 1}
+    z, c = torch.randn(4, Z), torch.randn(4, 2)
+    before = made(z, c).detach()
+    set_made_layout(made, {name: 3 for name in layout})
+    assert made_layout(made) == {"layers.0": 3, "layers.1": 3, "layers.2": 3}
+    torch.testing.assert_close(made(z, c), before, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match=r"missing \['layers.2'\], unexpected \['layers.9'\]"):
+        set_made_layout(made, {"layers.0": 1, "layers.1": 1, "layers.9": 1})
