@@ -438,6 +438,9 @@ def test_made_layout_round_trips_and_a_foreign_layout_is_refused():
     made = ConditionalMADE(_order(1), context_dim=2, hidden_sizes=[7, 3])
     assert made.context.weight.shape == (7, 2)
     assert all(layer.bias is not None for layer in made.layers)
+    assert sorted(made.state_dict()) == ["context.weight"] + [
+        f"layers.{i}.{p}" for i in range(3) for p in ("bias", "weights.0")], \
+        "the permutations are rebuilt from the order, never saved"
     layout = made_layout(made)
     assert layout == {"layers.0": 1, "layers.1": 1, "layers.2": 1}
     z, c = torch.randn(4, Z), torch.randn(4, 2)
