@@ -514,3 +514,55 @@ def test_a_zero_guide_weight_skips_the_guide_and_its_swap_pass(make_model, make_
     terms = model.loss(make_batch())
     handle.remove()
     assert terms["guide"].item() == 0.0 and len(calls) == 1, "no swapped encoder pass"
+
+
+def test_model_config_defaults_are_the_papers_settings():
+    """SPL's published recipe (SPL.md): D = 384, Z = H = 1024, 2 flows, beta 3e-6, guide
+    weight 1e-5, eta 0.1, 1 free nat, annealing period 10k, AU threshold 0.005, every SPL
+    part on, orderings seed 0, mean pooling, mean in [-1, 1], log-variance in [-1, 1]."""
+    assert ModelConfig() == ModelConfig(
+        kind="spl", embed_dim=384, latent_dim=1024, hidden_dim=1024, n_flows=2, beta=3e-6,
+        guide_weight=1e-5, eta=0.1, free_nats=1.0, anneal_steps=10_000, au_threshold=0.005,
+        guide=True, split_context=True, film=True, flow_seed=0, pooling="mean",
+        latent_head=False, evidence_mean=False, mean_bound=1.0, logvar_min=-1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ModelConfig().beta = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("values", [
+    {"embed_dim": 1, "hidden_dim": 1}, {"kind": "btl", "latent_dim": 0}, {"kind": "spl", "latent_dim": 2},
+    {"kind": "ivpl", "latent_dim": 2}, {"kind": "ivpl", "latent_dim": 1, "n_flows": 0},
+    {"kind": "vpl", "latent_dim": 1}, {"n_flows": 0}, {"anneal_steps": 1},
+    {"logvar_min": -20.0}, {"logvar_min": 1.0}, {"mean_bound": 1e-3}, {"pooling": "sum"},
+    {"beta": 0.0, "guide_weight": 0.0, "eta": 0.0, "free_nats": 0.0, "au_threshold": 0.0},
+])
+def test_config_edges_that_are_valid(values):
+    ModelConfig(**values)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"hidden_dim": 0}, "hidden_dim=0 must be a positive integer"),
+    ({"kind": "oracle", "latent_dim": 0}, "latent_dim=0 must be >= 1 for kind='oracle'"),
+    ({"logvar_min": -20.5}, "logvar_min=-20.5 must be in [-20, 1]"),
+    ({"logvar_min": 1.5}, "logvar_min=1.5 must be in [-20, 1]"),
+    ({"mean_bound": 0.0}, "mean_bound=0.0 must be > 0"),
+    ({"guide_weight": -1.0}, "guide_weight=-1.0 must be >= 0"),
+    ({"eta": -1.0}, "eta=-1.0 must be >= 0"),
+    ({"free_nats": -1.0}, "free_nats=-1.0 must be >= 0"),
+    ({"au_threshold": -1.0}, "au_threshold=-1.0 must be >= 0"),
+    ({"kind": "spl", "latent_dim": 3}, "use an even latent_dim such as 4"),
+])
+def test_config_refusals_name_the_field(values, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ModelConfig(**values)
+
+
+def test_config_properties_per_kind():
+    rows = {kind: (c.has_latent, c.uses_flow, c.uses_free_nats, c.z_dim)
+            for kind in ALL_KINDS for c in [ModelConfig(kind=kind, latent_dim=4)]}
+    assert rows == {"spl": (True, True, True, 4), "vpl": (True, False, False, 4),
+                    "ivpl": (True, True, True, 4), "btl": (False, False, False, 0),
+                    "oracle": (False, False, False, 4)}
+    assert not ModelConfig(kind="spl", latent_dim=4, n_flows=0).uses_flow
+    assert ModelConfig(kind="spl", latent_dim=4, n_flows=0).uses_free_nats
+    assert ModelConfig().to_dict()["kind"] == "spl" and len(ModelConfig().to_dict()) == 20
