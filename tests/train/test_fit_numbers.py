@@ -241,3 +241,16 @@ def test_the_code_version_is_the_checkout_commit_or_none() -> None:
                           cwd=Path(__file__).parent).stdout.strip() or None
     assert version == head
     assert version is None or re.fullmatch(r"[0-9a-f]{40}", version)
+
+
+def test_prepared_data_and_fit_results_are_frozen(prepared) -> None:
+    import dataclasses
+
+    from train.fit import FitResult
+
+    _, data = prepared
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.texts = []  # type: ignore[misc]
+    result = FitResult(model=None, report={})  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.report = {"x": 1}  # type: ignore[misc]
