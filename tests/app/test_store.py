@@ -449,3 +449,35 @@ def test_restore_refuses_garbage_and_missing_backups(tmp_path: Path) -> None:
     assert str(tmp_path) not in str(info.value)
     with pytest.raises(StoreError, match="does not exist"):
         Store.restore(tmp_path / "missing.db", tmp_path / "out.db")
+
+
+# -- exact limits ---------------------------------------------------------------------------
+
+
+def test_id_and_text_limits_are_inclusive(store: Store) -> None:
+    from app.store import MAX_ID_CHARS, MAX_TEXT_CHARS
+
+    assert (MAX_ID_CHARS, MAX_TEXT_CHARS) == (128, 50_000)
+    sid = store.new_session("p" * 128, study_id="s" * 128)
+    with pytest.raises(InvalidInput, match="at most 128 printable characters; got 129"):
+        store.new_session("p" * 129)
+    with pytest.raises(InvalidInput, match="at most 128 printable characters; got 5"):
+        store.new_session("ab\x00cd")
+    add(store, sid, "p1", prompt="x" * 50_000)
+    with pytest.raises(InvalidInput, match="has 50001 characters; the limit is 50000"):
+        add(store, sid, "p2", prompt="x" * 50_001)
+    assert store.get_session(sid).participant_id == "p" * 128
+
+
+def test_a_refused_choice_is_quoted_in_at_most_40_characters(store: Store) -> None:
+    sid = store.new_session("P1")
+    with pytest.raises(InvalidChoice) as excinfo:
+        add(store, sid, "p1", choice="x" * 100)
+    assert str(excinfo.value).endswith("got " + repr("x" * 100)[:40] + ".")
+
+
+def test_a_writable_file_named_like_the_volume_is_no_volume(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "data-file"
+    not_a_dir.write_text("")
+    assert default_db_path({}, data_dir=not_a_dir) == Path("data") / "spl.db"
+    assert default_db_path({}, data_dir=tmp_path) == tmp_path / "spl.db"

@@ -266,3 +266,12 @@ def test_set_encoder_defaults_are_the_papers_bounds_and_evidence_enters_before_t
     out = wide(tokens, mask, evidence)
     torch.testing.assert_close(out.mean, (raw + evidence).clamp(-3, 3))
     assert out.logvar.eq(-4.0).all()
+
+
+def test_set_encoder_parameters_are_the_papers_attention_without_biases() -> None:
+    """W_Q, W_K, W_V without bias (as in the paper's attention), two affine Gaussian heads."""
+    encoder = SetEncoder(4)
+    assert {k: tuple(v.shape) for k, v in encoder.state_dict().items()} == {
+        "query.weight": (4, 4), "key.weight": (4, 4), "value.weight": (4, 4),
+        "to_mean.weight": (4, 4), "to_mean.bias": (4,), "to_logvar.weight": (4, 4),
+        "to_logvar.bias": (4,)}

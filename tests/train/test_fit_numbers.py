@@ -254,3 +254,27 @@ def test_prepared_data_and_fit_results_are_frozen(prepared) -> None:
     result = FitResult(model=None, report={})  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.report = {"x": 1}  # type: ignore[misc]
+
+
+def test_prepare_data_embeds_what_the_cache_lacks_with_the_backbone(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """An empty cache: every text is embedded once by the backbone (here a fake one), stored,
+    and a second call needs no backbone."""
+    import train.backbones as backbones
+    from fit_helpers import fake_embed
+
+    calls = []
+
+    class FakeBackbone:
+        def embed(self, texts):
+            calls.append(len(texts))
+            return fake_embed(texts)
+
+    monkeypatch.setattr(backbones, "load_backbone", lambda spec, device=None: FakeBackbone())
+    data_dir = make_dataset(tmp_path / "data", train_rows=16, test_rows=8, unseen_users=0)
+    data = prepare_data(data_dir, tmp_path / "cache")
+    assert sum(calls) == len(data.texts) > 0
+    torch.testing.assert_close(data.embeddings, fake_embed(data.texts), rtol=0, atol=1e-4)  # fp16 cache
+    assert set(data.splits) == {"train", "test"} and data.backbone["name"] == "minilm"
+    again = prepare_data(data_dir, tmp_path / "cache")
+    assert sum(calls) == len(data.texts) and torch.equal(again.embeddings, data.embeddings)
