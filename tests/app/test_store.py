@@ -481,3 +481,32 @@ def test_a_writable_file_named_like_the_volume_is_no_volume(tmp_path: Path) -> N
     not_a_dir.write_text("")
     assert default_db_path({}, data_dir=not_a_dir) == Path("data") / "spl.db"
     assert default_db_path({}, data_dir=tmp_path) == tmp_path / "spl.db"
+
+
+def test_stored_json_is_strict_and_keeps_non_ascii_text(store: Store) -> None:
+    """NaN is no JSON: refused rather than written where other readers choke on it; text is
+    stored as typed (UTF-8, not \\u escapes), so the raw database reads as the visitor wrote."""
+    sid = store.new_session("P1")
+    with pytest.raises(InvalidInput, match="event payload must be JSON-serialisable"):
+        store.log_event("note", {"score": float("nan")}, session_id=sid)
+    store.log_event("note", {"text": "שלום 🙂"}, session_id=sid)
+    raw = rows(store.path, "SELECT payload FROM events WHERE kind = 'note'")
+    assert raw == [('{"text": "שלום 🙂"}',)]
+
+
+def test_every_connection_is_durable_and_checks_foreign_keys(tmp_path: Path) -> None:
+    """WAL, synchronous=FULL (a label is on disk before the call returns) and foreign keys,
+    on every thread's connection; the folder is created on open."""
+    with Store.open(tmp_path / "new" / "nested" / "spl.db") as store:
+        results = []
+
+        def pragmas() -> None:
+            db = store._db
+            results.append(tuple(db.execute(f"PRAGMA {p}").fetchone()[0]
+                                 for p in ("journal_mode", "synchronous", "foreign_keys")))
+
+        pragmas()
+        worker = threading.Thread(target=pragmas)
+        worker.start()
+        worker.join(WAIT)
+        assert results == [("wal", 2, 1)] * 2
