@@ -111,6 +111,20 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                             "starts at the prior mean, where the gradient is exactly 0, so u "
                             "stays the prior mean (the `== 1` mutant of the same line is killed)",
     },
+    "spl_model/decoders.py": {
+        "line 35: USub removed": "`z.shape[1]` for `z.shape[-1]`: z is always [B, Z]",
+        "line 35: 1 -> 2": "`if z.shape[-2]` (B >= 1): with Z = 0 the term it then adds is a "
+                           "product over an empty dimension, 0",
+        "line 81: USub removed": "`chunk(2, dim=1)` of the [B, 2H] output: the same axis",
+    },
+    "train/fit.py": {
+        "line 119: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
+                            "warm-up step is t = 0 and the factor is 0 either way",
+        "line 120: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
+                            "at t = total, after the last step",
+        "line 178: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
+                            "whose shuffle is counted",
+    },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
                                    "rows of v (the components used) are the same up to sign, "
@@ -145,6 +159,17 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
         "line 160: Mult -> Div": "the size from which a new layer is cut in 4 blocks: "
                                  + _BLOCKS,
+    },
+    "train/fit.py": {
+        "line 102: True -> False": "the embedding progress bar",
+        "line 148: True -> False": "fit's progress bar default",
+        "line 167: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
+                                 "without CUDA (where the tests run) both place the model on "
+                                 "the CPU; on a GPU it would train on the CPU, which only a GPU "
+                                 "test can see",
+        "line 173: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
+                                               "up to float rounding (both runs compared in "
+                                               "the tests use the same variant)",
     },
     "train/reference.py": {
         "line 43: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
