@@ -510,3 +510,39 @@ def test_every_connection_is_durable_and_checks_foreign_keys(tmp_path: Path) -> 
         worker.start()
         worker.join(WAIT)
         assert results == [("wal", 2, 1)] * 2
+
+
+def test_a_write_takes_the_lock_up_front_and_a_read_sees_one_snapshot(store: Store) -> None:
+    """``_write`` begins IMMEDIATE: no other writer gets in before its first statement;
+    ``_read`` is one transaction: a commit elsewhere in the middle is not seen."""
+    sid = store.new_session("P1")
+    other = sqlite3.connect(store.path, timeout=0.05)
+    try:
+        with store._write():
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.rollback()
+        with store._read() as db:
+            before = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            other.execute("INSERT INTO events (session_id, kind, payload, created_at) "
+                          "VALUES (?, 'note', '{}', 'now')", (sid,))
+            other.commit()
+            assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before
+        assert rows(store.path, "SELECT COUNT(*) FROM events")[0][0] == before + 1
+    finally:
+        other.close()
+
+
+def test_closing_closes_every_connection_and_the_context_manager_closes(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "spl.db") as store:
+        conn = store._db.conn
+        sid = store.new_session("P1")
+    with pytest.raises(sqlite3.ProgrammingError):
+        conn.execute("SELECT 1")
+    with pytest.raises(StoreError, match="has been closed"):
+        store.get_session(sid)
+
+
+def test_session_ids_carry_256_random_bits(store: Store) -> None:
+    ids = {store.new_session("P1") for _ in range(5)}
+    assert len(ids) == 5 and all(len(s) == 43 for s in ids)  # 32 bytes, url-safe base64

@@ -326,3 +326,23 @@ def test_the_selectors_defaults_are_32_samples_plain_bald_and_stop_at_0_9() -> N
                        lookahead_scores(model, context, pool_a, pool_b, max_targets=32)[0])
     assert not torch.equal(lookahead_scores(model, context, pool_a, pool_b)[0],
                            lookahead_scores(model, context, pool_a, pool_b, max_targets=33)[0])
+
+
+def test_each_malformed_context_is_a_shape_error_naming_what_was_expected() -> None:
+    model = tiny_model("spl").eval()
+    c, r, m = random_context([2, 1])
+    pool = torch.randn(3, D)
+    bad = {
+        "a list of two": ([c, r], "context must be a tuple"),
+        "a tensor": (c, "context must be a tuple"),
+        "chosen of rank 2": ((c[0], r[0], m), r"both have shape \[B, C, 6\]"),
+        "wrong width": ((c[..., :5], r[..., :5], m), r"both have shape \[B, C, 6\]"),
+        "rejected of another shape": ((c, r[:, :1], m), r"both have shape \[B, C, 6\]"),
+        "mask of another shape": ((c, r, m[:, :1]), r"mask must be a bool tensor of shape \[2, 2\]"),
+        "float mask": ((c, r, m.float()), "mask must be a bool tensor"),
+    }
+    for name, (context, message) in bad.items():
+        with pytest.raises(ShapeError, match=message):
+            select_query(model, context, pool, pool)
+        with pytest.raises(ShapeError, match=message):
+            posterior_samples(model, context, 2)
