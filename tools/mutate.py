@@ -348,11 +348,27 @@ def _run_tests(tree: Path, tests: list[str], timeout: float) -> str:
     return "passed" if done.returncode == 0 else "failed"
 
 
-def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> dict:
+def _key(entry: str) -> str:
+    """``"line N: what"`` of a survivor or equivalent entry of mutation.json."""
+    return entry.split(" in `")[0]
+
+
+def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
+               previous: dict | None = None) -> dict:
+    """Every mutant of ``module``; with ``previous`` (its stored result, the module unchanged
+    since), only the mutants sharing a line and operator with a stored survivor run again and
+    every other one keeps its stored outcome (killed or equivalent)."""
     path = tree / module
     original = path.read_text()
     found = mutants(original)[:limit]
     killed, survivors, equivalent, timeouts = 0, [], [], 0
+    if previous is not None:
+        again = {_key(s) for s in previous["survivors"]}
+        rerun = [m for m in found if f"line {m.line}: {m.what}" in again]
+        # the stored kills minus those of the mutants run again (same key, killed before)
+        killed = previous["killed"] - (len(rerun) - previous["survived"])
+        equivalent, timeouts = list(previous.get("equivalent", [])), previous.get("timeouts", 0)
+        found = rerun
     try:
         # the baseline: the module as the mutants are written (unparsed, comments dropped)
         path.write_text(ast.unparse(ast.parse(original)) + "\n")
@@ -380,7 +396,8 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None) -> 
     return {"killed": killed, "survived": len(survivors),
             "score": round(killed / total, 4) if total else None, "timeouts": timeouts,
             "tests": tests, "survivors": survivors, "equivalent": equivalent,
-            "partial": limit is not None and limit < len(mutants(original))}
+            "partial": limit is not None and limit < len(mutants(original)),
+            "survivors_rerun": previous is not None}
 
 
 def write_results(results: dict[str, dict]) -> None:
@@ -407,7 +424,9 @@ def write_results(results: dict[str, dict]) -> None:
     for module, r in sorted(merged.items()):
         lines += ["", f"## `{module}`", ""]
         if r.get("command"):
-            lines += [f"Run with `{r['command']}`.", ""]
+            rerun = (" (the stored survivors run again after new tests; the other mutants "
+                     "keep their outcome)" if r.get("survivors_rerun") else "")
+            lines += [f"Run with `{r['command']}`{rerun}.", ""]
         notes = HARMLESS.get(module, {})
         lines += [f"- {s}" + (f": does not matter: {notes[k]}" if (k := s.split(" in `")[0])
                               in notes else "") for s in r.get("survivors", [])] \
@@ -457,6 +476,9 @@ def main() -> None:
     parser.add_argument("--listed", action="store_true", help="issue 13's mutations only")
     parser.add_argument("--match", help="with --listed: only the modules whose path has this")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again only the stored survivors of each module (after new "
+                             "tests; the module must be unchanged since its stored run)")
     args = parser.parse_args()
     modules = args.module or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
@@ -473,7 +495,12 @@ def main() -> None:
         if args.listed:
             run_listed(tree, args.match)
             return
-        results = {m: run_module(tree, m, MODULES[m], args.limit) for m in modules}
+        stored = json.loads((RESULTS / "mutation.json").read_text()) \
+            if args.survivors and (RESULTS / "mutation.json").is_file() else {}
+        if args.survivors and not all(m in stored for m in modules):
+            raise SystemExit("--survivors needs a stored result for every module asked for")
+        results = {m: run_module(tree, m, MODULES[m], args.limit, stored.get(m))
+                   for m in modules}
         for result in results.values():
             result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
         write_results(results)
