@@ -124,6 +124,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                             "at t = total, after the last step",
         "line 178: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
                             "whose shuffle is counted",
+        "line 196: comparison 0: GtE -> Gt": "one more step after the last runs at the "
+                                             "schedule's lr 0 (the cosine reaches 0 at t = "
+                                             "total), so the weights do not change; only "
+                                             "AdamW's moments, which are discarded",
+        "line 200: comparison 0: Gt -> GtE": "with targets_per_context = 1, "
+                                             "`same_user_rows(rows, 1, g)` is `rows[:, None]`, "
+                                             "the batch fit builds without targets (its "
+                                             "generator is a private one)",
     },
     "app/store.py": {
         "line 244: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
@@ -166,6 +174,7 @@ HARMLESS: dict[str, dict[str, str]] = {
     "train/fit.py": {
         "line 102: True -> False": "the embedding progress bar",
         "line 148: True -> False": "fit's progress bar default",
+        "line 191: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
         "line 167: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
                                  "without CUDA (where the tests run) both place the model on "
                                  "the CPU; on a GPU it would train on the CPU, which only a GPU "
