@@ -135,6 +135,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
     },
     "app/store.py": {
         "line 244: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
+        "line 304: And -> Or": "a session is finished exactly when it has a completion code "
+                               "(one UPDATE sets both), so `finished or code` is `finished and "
+                               "code`",
+        "line 306: comparison 0: Gt -> GtE": "with min_answers = 0 the count runs and no count "
+                                             "is below 0: no refusal either way",
     },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
@@ -185,6 +190,7 @@ HARMLESS: dict[str, dict[str, str]] = {
     },
     "app/store.py": {
         "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
+        "line 185: False -> True": "sqlite-utils' plugin hooks: none is installed",
         "line 154: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
         "line 209: call statement removed": "the rollback after a failed BEGIN IMMEDIATE or "
                                             "COMMIT: a failed BEGIN leaves no transaction open "

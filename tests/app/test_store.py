@@ -546,3 +546,56 @@ def test_closing_closes_every_connection_and_the_context_manager_closes(tmp_path
 def test_session_ids_carry_256_random_bits(store: Store) -> None:
     ids = {store.new_session("P1") for _ in range(5)}
     assert len(ids) == 5 and all(len(s) == 43 for s in ids)  # 32 bytes, url-safe base64
+
+
+def test_a_minimum_of_answers_counts_live_a_b_and_tie_only(store: Store) -> None:
+    """Skips, undone answers and attention-check repeats do not count; exactly the minimum
+    is enough; min_answers=1 already asks for one."""
+    from app.store import NotEnoughAnswers
+
+    empty = store.new_session("P0")
+    with pytest.raises(NotEnoughAnswers, match="at least 1 answers .* this session has 0"):
+        store.finish_session(empty, min_answers=1)
+    sid = store.new_session("P1")
+    add(store, sid, "p1", "A")
+    add(store, sid, "p2", "skip")
+    add(store, sid, "p3", "tie")
+    add(store, sid, "p1#repeat", "A")
+    add(store, sid, "p4", "B")
+    store.undo_last_label(sid)
+    with pytest.raises(NotEnoughAnswers, match="this session has 2"):
+        store.finish_session(sid, min_answers=3)
+    code = store.finish_session(sid, min_answers=2)
+    assert store.finish_session(sid) == code  # idempotent
+    other = store.new_session("P2")
+    generated = store.finish_session(other)
+    assert len(generated) == 8 and generated == generated.upper()
+    int(generated, 16)  # 4 random bytes in hex
+
+
+def test_label_fields_at_their_edges(store: Store) -> None:
+    sid = store.new_session("P1")
+    add(store, sid, "p1", seconds=0, query_order="active")
+    add(store, sid, "p2", seconds=0.5, query_order="fixed")
+    assert [(lab.seconds, lab.query_order) for lab in store.labels(sid)] == [
+        (0.0, "active"), (0.5, "fixed")]
+    with pytest.raises(InvalidInput, match="query order must be 'active' or 'fixed'"):
+        add(store, sid, "p3", query_order="sideways")
+    with pytest.raises(InvalidInput, match="non-negative number of seconds; got -0.1"):
+        add(store, sid, "p3", seconds=-0.1)
+
+
+def test_a_finished_threads_connection_is_closed_by_the_next_thread(store: Store) -> None:
+    seen = []
+
+    def use() -> None:
+        seen.append(store._db.conn)
+
+    for _ in range(2):
+        worker = threading.Thread(target=use)
+        worker.start()
+        worker.join(WAIT)
+    first, second = seen
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")  # closed when the second thread opened its own
+    second.execute("SELECT 1")
