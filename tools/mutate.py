@@ -111,6 +111,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                             "starts at the prior mean, where the gradient is exactly 0, so u "
                             "stays the prior mean (the `== 1` mutant of the same line is killed)",
     },
+    "spl_model/active.py": {
+        "line 236: comparison 0: LtE -> Lt": "with T = 0 the loop picks `linspace(.., 0)`, no "
+                                             "index, and stacks the same [B, 0] result",
+    },
     "spl_model/decoders.py": {
         "line 35: USub removed": "`z.shape[1]` for `z.shape[-1]`: z is always [B, Z]",
         "line 35: 1 -> 2": "`if z.shape[-2]` (B >= 1): with Z = 0 the term it then adds is a "

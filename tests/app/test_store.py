@@ -599,3 +599,15 @@ def test_a_finished_threads_connection_is_closed_by_the_next_thread(store: Store
     with pytest.raises(sqlite3.ProgrammingError):
         first.execute("SELECT 1")  # closed when the second thread opened its own
     second.execute("SELECT 1")
+
+
+def test_labels_of_an_unknown_session_are_refused_and_exports_skip_undone_answers(
+        store: Store) -> None:
+    with pytest.raises(UnknownSession):
+        store.labels(secrets.token_urlsafe(32))
+    sid = store.new_session("P1")
+    add(store, sid, "p1")
+    add(store, sid, "p2")
+    store.undo_last_label(sid)
+    assert [lab.pair_id for _, lab in store.all_labels()] == ["p1"]
+    assert [lab.pair_id for _, lab in store.all_labels(live_only=False)] == ["p1", "p2"]

@@ -346,3 +346,20 @@ def test_each_malformed_context_is_a_shape_error_naming_what_was_expected() -> N
             select_query(model, context, pool, pool)
         with pytest.raises(ShapeError, match=message):
             posterior_samples(model, context, 2)
+
+
+def test_the_point_latent_is_the_eval_posterior_in_any_mode_and_the_mode_is_restored() -> None:
+    model = tiny_model("spl", seed=1)
+    context = random_context([2, 3], seed=2)
+    model.train()
+    point = active._point(model, context)
+    assert model.training, "the caller's mode is restored"
+    model.eval()
+    assert torch.equal(point, model.posterior(*context).z)
+    assert not model.training
+
+
+def test_a_single_unasked_pair_is_still_a_target() -> None:
+    asked = torch.tensor([[True, False, True, True]])
+    assert active._targets(asked, 4).tolist() == [[1]]
+    assert active._targets(torch.zeros(1, 3, dtype=torch.bool), 1).tolist() == [[0]]
