@@ -363,3 +363,17 @@ def test_a_single_unasked_pair_is_still_a_target() -> None:
     asked = torch.tensor([[True, False, True, True]])
     assert active._targets(asked, 4).tolist() == [[1]]
     assert active._targets(torch.zeros(1, 3, dtype=torch.bool), 1).tolist() == [[0]]
+
+
+def test_lookahead_with_a_single_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only pair 2 unanswered: it is the one target, and asking pair 1 (already answered, still
+    scored) would settle it: ln 2 - H(sigmoid(3)) nats."""
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.0])
+    pool_a, pool_b = lookahead_pool()
+    asked = torch.tensor([True, True, False, True, True])
+    scores, _ = lookahead_scores(model, one_user_context(), pool_a, pool_b, asked)
+    h = lambda q: -q * math.log(q) - (1 - q) * math.log(1 - q)  # noqa: E731
+    assert scores[0, 1] == pytest.approx(math.log(2) - h(torch.sigmoid(torch.tensor(3.0)).item()),
+                                         abs=1e-5)
+    assert scores[0, 2] == 0.0  # a pair is never its own target
