@@ -184,6 +184,9 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 102: True -> False": "the embedding progress bar",
         "line 148: True -> False": "fit's progress bar default",
         "line 191: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
+        "line 222: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
+                                            "one process; the two-process run of "
+                                            "tests/train/test_fit_ddp.py needs it",
         "line 167: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
                                  "without CUDA (where the tests run) both place the model on "
                                  "the CPU; on a GPU it would train on the CPU, which only a GPU "
