@@ -132,6 +132,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "schedule's lr 0 (the cosine reaches 0 at t = "
                                              "total), so the weights do not change; only "
                                              "AdamW's moments, which are discarded",
+        "line 206: call statement removed": "`model.train()` each step: the model is in "
+                                            "training mode all along (built so, and "
+                                            "evaluate_split restores the mode it found)",
+        "line 208: True -> False": "zeroed instead of freed gradients: every trainable "
+                                   "parameter gets a gradient every step, so AdamW updates the "
+                                   "same parameters with the same values",
         "line 200: comparison 0: Gt -> GtE": "with targets_per_context = 1, "
                                              "`same_user_rows(rows, 1, g)` is `rows[:, None]`, "
                                              "the batch fit builds without targets (its "
@@ -184,6 +190,12 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 102: True -> False": "the embedding progress bar",
         "line 148: True -> False": "fit's progress bar default",
         "line 191: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
+        "line 213: call statement removed": "the progress bar",
+        "line 213: 1 -> 2": "the progress bar",
+        "line 214: call statement removed": "the progress bar's loss display",
+        "line 219: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
+        "line 220: call statement removed": "closing the progress bar",
+        "line 221: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
         "line 222: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
                                             "one process; the two-process run of "
                                             "tests/train/test_fit_ddp.py needs it",
