@@ -611,3 +611,55 @@ def test_labels_of_an_unknown_session_are_refused_and_exports_skip_undone_answer
     store.undo_last_label(sid)
     assert [lab.pair_id for _, lab in store.all_labels()] == ["p1"]
     assert [lab.pair_id for _, lab in store.all_labels(live_only=False)] == ["p1", "p2"]
+
+
+def test_attention_uses_live_answers_and_a_session_agrees_when_every_check_does(
+        store: Store) -> None:
+    fixed = store.new_session("P1")  # a disagreeing repeat, undone and answered again
+    same = {"response_a": "q1 a", "response_b": "q1 b"}  # the repeat shows the same texts
+    add(store, fixed, "q1", choice="A")
+    add(store, fixed, "q1#repeat", choice="B", **same)
+    store.undo_last_label(fixed)
+    add(store, fixed, "q1#repeat", choice="A", **same)
+    two = store.new_session("P2")  # two checks, both agreeing
+    for pair in ("q1", "q2"):
+        add(store, two, pair, choice="B")
+        add(store, two, f"{pair}#repeat", choice="B", response_a=f"{pair} a",
+            response_b=f"{pair} b")
+    report = store.attention_agreement()
+    assert dict(report.per_session) == {fixed: True, two: True}
+    assert report.overall == 1.0 and report.n_judged == 2
+
+
+def test_events_need_a_real_session(store: Store) -> None:
+    with pytest.raises(UnknownSession):
+        store.log_event("note", {}, session_id=secrets.token_urlsafe(32))
+    assert store.log_event("note", {}) > 0  # no session: a store-wide event
+
+
+def test_a_backup_is_one_self_contained_file_and_a_failed_one_leaves_nothing(
+        store: Store, tmp_path: Path) -> None:
+    sid = store.new_session("P1")
+    add(store, sid, "p1")
+    nested = store.backup(tmp_path / "new" / "folder" / "backup.db")
+    assert rows(nested, "PRAGMA journal_mode") == [("delete",)]
+    assert rows(nested, "SELECT pair_id FROM labels") == [("p1",)]
+    blocked = tmp_path / "blocked.db"
+    blocked.mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(StoreError, match="backup could not be written"):
+        store.backup(blocked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked.db", "new", "spl.db",
+                                                          "spl.db-shm", "spl.db-wal"]
+
+
+def test_restore_replaces_only_an_empty_destination_without_overwrite(
+        store: Store, tmp_path: Path) -> None:
+    store.new_session("P1")
+    backup = store.backup(tmp_path / "backup.db")
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    Store.restore(backup, empty).close()
+    one_byte = tmp_path / "one.db"
+    one_byte.write_bytes(b"x")
+    with pytest.raises(StoreError, match="already holds a database"):
+        Store.restore(backup, one_byte)

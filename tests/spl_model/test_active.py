@@ -377,3 +377,20 @@ def test_lookahead_with_a_single_target(monkeypatch: pytest.MonkeyPatch) -> None
     assert scores[0, 1] == pytest.approx(math.log(2) - h(torch.sigmoid(torch.tensor(3.0)).item()),
                                          abs=1e-5)
     assert scores[0, 2] == 0.0  # a pair is never its own target
+
+
+def test_lookahead_stability_shapes_with_more_candidates_than_dimensions() -> None:
+    """Eight candidates, more than D = 6: without ``sets`` they form one set of all eight;
+    with no pair left the answer is 1 in the same shapes."""
+    model = tiny_model("spl", seed=1).eval()
+    context = random_context([2, 3], seed=2)
+    candidates = torch.randn(8, D)
+    pool_a, pool_b = torch.randn(4, D), torch.randn(4, D)
+    whole = lookahead_stability(model, context, candidates, pool_a, pool_b)
+    one_set = lookahead_stability(model, context, candidates, pool_a, pool_b, sets=[slice(0, 8)])
+    assert whole.shape == (2,) and torch.equal(whole, one_set[:, 0])
+    none_left = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0])
+    assert none_left.shape == (2,) and none_left.eq(1).all()
+    sets = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0],
+                               sets=[slice(0, 4), slice(4, 8)])
+    assert sets.shape == (2, 2) and sets.eq(1).all()
