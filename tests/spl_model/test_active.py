@@ -384,11 +384,15 @@ def test_lookahead_stability_shapes_with_more_candidates_than_dimensions() -> No
     with no pair left the answer is 1 in the same shapes."""
     model = tiny_model("spl", seed=1).eval()
     context = random_context([2, 3], seed=2)
-    candidates = torch.randn(8, D)
-    pool_a, pool_b = torch.randn(4, D), torch.randn(4, D)
+    g = torch.Generator().manual_seed(3)
+    candidates = torch.randn(8, D, generator=g)  # the point latent's top is candidate 7
+    pool_a, pool_b = torch.randn(4, D, generator=g), torch.randn(4, D, generator=g)
+    assert model.reward(candidates.expand(2, 8, D), active._point(model, context)).argmax(1).tolist() == [7, 7]
     whole = lookahead_stability(model, context, candidates, pool_a, pool_b)
     one_set = lookahead_stability(model, context, candidates, pool_a, pool_b, sets=[slice(0, 8)])
     assert whole.shape == (2,) and torch.equal(whole, one_set[:, 0])
+    first_six = lookahead_stability(model, context, candidates, pool_a, pool_b, sets=[slice(0, 6)])
+    assert not torch.equal(whole, first_six[:, 0])
     none_left = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0])
     assert none_left.shape == (2,) and none_left.eq(1).all()
     sets = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0],
