@@ -10,6 +10,11 @@ Two modes:
   ``docs/results/mutation.json`` (merged with the modules already there) and the survivors to
   ``docs/results/mutation.md``; ``EQUIVALENT`` lists survivors checked by hand and found
   equivalent, left out of the score.
+* ``python tools/mutate.py --survivors --module PATH``: after new tests, only the mutants that
+  share a line and operator with a stored survivor of PATH run again; every other mutant keeps
+  its stored outcome (valid while the module itself is unchanged). ``HARMLESS`` lists
+  survivors checked by hand that change nothing a result depends on (a progress bar, a
+  timeout, a speed choice); they still count as survived, and mutation.md prints the reason.
 * ``python tools/mutate.py --listed``: the hand-made mutations of issue 13, each an exact text
   replacement, each against the named tests meant to kill it; the table goes to
   ``docs/results/mutation-listed.md``. A replacement whose text is no longer in the module is
