@@ -398,3 +398,37 @@ def test_lookahead_stability_shapes_with_more_candidates_than_dimensions() -> No
     sets = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0],
                                sets=[slice(0, 4), slice(4, 8)])
     assert sets.shape == (2, 2) and sets.eq(1).all()
+
+
+def test_redundancy_penalty_by_hand() -> None:
+    """score = BALD - lambda max over the user's real labelled pairs of |cos(a - b, c - r)|;
+    a padded context slot never counts."""
+    model = tiny_model("spl", seed=4).eval()
+    g = torch.Generator().manual_seed(6)
+    c, r = torch.randn(2, 3, D, generator=g), torch.randn(2, 3, D, generator=g)
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    pool_a, pool_b = torch.randn(2, 5, D, generator=g), torch.randn(2, 5, D, generator=g)
+    plain = select_query(model, (c, r, mask), pool_a, pool_b, n_samples=8, seed=1)
+    guarded = select_query(model, (c, r, mask), pool_a, pool_b, n_samples=8, seed=1,
+                           redundancy=0.7)
+    for b in range(2):
+        done = (c[b] - r[b])[mask[b]]  # [C_b, D]
+        cos = torch.nn.functional.cosine_similarity((pool_a[b] - pool_b[b])[:, None],
+                                                    done[None], dim=-1).abs()  # [P, C_b]
+        torch.testing.assert_close(guarded.scores[b], plain.scores[b] - 0.7 * cos.amax(1),
+                                   rtol=0, atol=1e-5)
+
+
+def test_stability_when_the_first_sides_answer_flips_the_top_and_when_all_were_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.5])
+    candidates = torch.zeros(2, D)
+    candidates[0, 1], candidates[1, 1] = 1.0, -1.0  # top: candidate 0
+    pool_a, pool_b = lookahead_pool()
+    # pair 1 with its sides exchanged: now "a wins" (probability sigmoid(-1)) flips the top
+    stay = lookahead_stability(model, one_user_context(), candidates, pool_b[1:2], pool_a[1:2])
+    assert stay.item() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=1e-5)
+    everything = torch.tensor([True, True])
+    assert lookahead_stability(model, one_user_context(), candidates, pool_a[:2], pool_b[:2],
+                               everything).item() == 1.0
