@@ -233,6 +233,10 @@ def test_low_rank_fit_is_the_written_out_joint_fit_with_the_published_defaults()
     for name in ("basis", "prior_mean", "prior_cov"):
         assert torch.equal(getattr(default, name), getattr(explicit, name)), name
     assert default.basis.shape == (8, 12)
+    many_emb, _, many, _ = planted_world(150)  # 4,500 pairs: more than 16 x 256 a batch
+    one_epoch = LowRankBaseline.fit(many_emb, many, epochs=1)
+    assert torch.equal(one_epoch.basis, LowRankBaseline.fit(many_emb, many, epochs=1,
+                                                            batch_users=256).basis)
 
     fitted = LowRankBaseline.fit(emb, pairs, rank=2, epochs=3, lr=1e-2, user_l2=0.5,
                                  batch_users=4, seed=3)
