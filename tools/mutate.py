@@ -232,6 +232,12 @@ HARMLESS: dict[str, dict[str, str]] = {
     "app/store.py": {
         "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
         "line 185: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 544: True -> False": "`missing_ok=False` when removing a failed backup's "
+                                   "temporary file: it is missing only when SQLite could not "
+                                   "create it, which here happens for a name over 255 bytes, "
+                                   "where unlink fails with ENAMETOOLONG (a raw OSError, not "
+                                   "StoreError) with or without missing_ok: a gap reported to "
+                                   "the lead, not fixed here",
         "line 184: call statement removed": "`PRAGMA synchronous = FULL`: this SQLite build's "
                                             "default is already FULL (2), which the pragma "
                                             "test reads; the line guards builds whose default "
