@@ -564,5 +564,6 @@ def test_config_properties_per_kind():
                     "ivpl": (True, True, True, 4), "btl": (False, False, False, 0),
                     "oracle": (False, False, False, 4)}
     assert not ModelConfig(kind="spl", latent_dim=4, n_flows=0).uses_flow
+    assert ModelConfig(kind="ivpl", latent_dim=4, n_flows=1).uses_flow  # one layer is a flow
     assert ModelConfig(kind="spl", latent_dim=4, n_flows=0).uses_free_nats
     assert ModelConfig().to_dict()["kind"] == "spl" and len(ModelConfig().to_dict()) == 20
