@@ -278,3 +278,13 @@ def test_prepare_data_embeds_what_the_cache_lacks_with_the_backbone(tmp_path: Pa
     assert set(data.splits) == {"train", "test"} and data.backbone["name"] == "minilm"
     again = prepare_data(data_dir, tmp_path / "cache")
     assert sum(calls) == len(data.texts) and torch.equal(again.embeddings, data.embeddings)
+
+
+def test_fit_returns_the_trained_model_in_eval_mode(prepared, tmp_path: Path) -> None:
+    """The report's evaluation restores the mode it found; fit hands back an eval-mode model,
+    so the caller's margins are deterministic."""
+    _, data = prepared
+    cfg = model_config("spl", 384, data, {"latent_dim": 4, "hidden_dim": 8})
+    result = fit(data, tmp_path / "run", cfg, FitConfig(max_steps=1, batch_size=16),
+                 progress=False, plots=False)
+    assert not result.model.training
