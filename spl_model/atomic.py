@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -44,7 +45,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str | Callable[[Pat
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a name too long: keep the original error
+            tmp.unlink(missing_ok=True)
         raise
     sync_folder(path.parent)
     return path

@@ -276,3 +276,85 @@ def test_study_owner_tab_is_hidden_from_participants(service: Service, tmp_path:
     assert len(tabs) == 1 and tabs[0]["props"]["visible"] is False
     assert show_owner_tab({"owner": ""}) and show_owner_tab({"owner": "1", "STUDY_ID": "S"})
     assert not show_owner_tab({"PROLIFIC_PID": "p", "STUDY_ID": "S", "SESSION_ID": "x"})
+
+
+# -- exact limits and what each label stores ------------------------------------------------
+
+
+def test_text_limits_are_inclusive_and_line_breaks_are_text(store: Store, service: Service) -> None:
+    sid = h.start_session(store, "P1")
+    prompt = "p" * h.MAX_PROMPT_CHARS
+    longest = ["x" * h.MAX_CANDIDATE_CHARS, "two\nlines\tand\r\nbreaks"]
+    h.rank(store, service, sid, prompt, longest)  # exactly at each limit: accepted
+    with pytest.raises(h.HandlerError, match="prompt has 1,001 characters; the limit is 1,000"):
+        h.rank(store, service, sid, prompt + "p", ["a", "b"])
+    with pytest.raises(h.HandlerError, match="candidate 2 has 2,001 characters"):
+        h.rank(store, service, sid, "p", ["a", "y" * 2001])
+    with pytest.raises(h.HandlerError, match="control characters"):
+        h.rank(store, service, sid, "p", ["a", "bell\x07"])
+    assert h.clean_candidates(["  padded  ", "b"]) == ["padded", "b"]
+    assert len(h.clean_candidates([f"c{i}" for i in range(h.MAX_CANDIDATES)])) == 8
+    assert (h.MIN_CANDIDATES, h.MAX_CANDIDATES) == (2, 8)
+
+
+@pytest.mark.parametrize("seconds", [-0.5, float("nan"), float("inf"), True, "3"])
+def test_a_bad_time_to_label_is_refused(store: Store, service: Service, seconds) -> None:
+    sid = h.start_session(store, "P1")
+    pair = h.next_pair(store, service, sid)
+    with pytest.raises(h.HandlerError, match="non-negative number of seconds"):
+        h.label(store, service, sid, pair["pair_id"], "A", seconds=seconds)
+    assert store.labels(sid) == []
+
+
+def test_times_are_stored_as_given_capped_at_a_day_or_measured(store: Store, service: Service,
+                                                               monkeypatch) -> None:
+    sid = h.start_session(store, "P1")
+    for seconds in (0, 3, 10 ** 9):
+        pair = h.next_pair(store, service, sid)
+        h.label(store, service, sid, pair["pair_id"], "A", seconds=seconds)
+    assert [lab.seconds for lab in store.labels(sid)] == [0.0, 3.0, 24 * 3600.0]
+    # not given: the time since the previous answer, never negative
+    from datetime import datetime, timedelta, timezone
+
+    last = datetime.fromisoformat(store.labels(sid)[-1].created_at)
+    assert h._seconds_since((last + timedelta(hours=1)).isoformat()) == 0.0
+    earlier = (datetime.now(timezone.utc) - timedelta(seconds=90)).isoformat()
+    assert h._seconds_since(earlier) == pytest.approx(90, abs=5)
+    pair = h.next_pair(store, service, sid)
+    h.label(store, service, sid, pair["pair_id"], "A")
+    assert 0 <= store.labels(sid)[-1].seconds < 60
+
+
+def test_each_label_records_the_order_and_model_that_chose_it(store: Store,
+                                                              service: Service) -> None:
+    from app.runs import app_version
+
+    sid = h.start_session(store, "P1", mode="active")
+    for _ in range(2):
+        pair = h.next_pair(store, service, sid)
+        h.label(store, service, sid, pair["pair_id"], "A")
+    first, second = store.labels(sid)
+    assert (first.query_order, first.model_version) == ("fixed", None)
+    assert (second.query_order, second.model_version) == ("active", service.runs["spl"].version)
+    assert first.app_version == second.app_version == app_version()
+    consent = store.events(sid)[0]
+    assert consent["kind"] == "consent" and consent["payload"] == {"participant_given": True}
+    anonymous = h.start_session(store, "  ")
+    assert store.events(anonymous)[0]["payload"] == {"participant_given": False}
+
+
+def test_the_active_seed_is_the_session_and_answer_count_hmac(store: Store, service: Service,
+                                                              monkeypatch) -> None:
+    import hashlib
+    import hmac
+
+    sid = h.start_session(store, "P1", mode="active")
+    pair = h.next_pair(store, service, sid)
+    h.label(store, service, sid, pair["pair_id"], "A")
+    seeds = []
+    real = service.select_pair
+    monkeypatch.setattr(service, "select_pair",
+                        lambda context, items, seed: seeds.append(seed) or real(context, items, seed))
+    h.next_pair(store, service, sid)
+    digest = hmac.new(sid.encode(), b"query-1", hashlib.sha256).digest()
+    assert seeds == [int.from_bytes(digest[:4], "big")]

@@ -186,3 +186,149 @@ print(sorted(m for m in ("peft", "bitsandbytes", "accelerate") if m in sys.modul
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- the numbers the page shows, by hand ------------------------------------------------------
+
+
+def _context(service: Service, n: int) -> list[tuple[str, str, str]]:
+    return [(p["prompt"], p["a"], p["b"]) for p in service.pack["pairs"][:n]]
+
+
+def test_the_sample_cloud_is_seeded_by_the_number_of_answers(service: Service) -> None:
+    """z is the eval-mode posterior; the 32 samples are sample_z under seed len(context)."""
+    model = service.runs["spl"].model
+    context = _context(service, 2)
+    person = service.personalise(context)
+    chosen = torch.cat([service.vectors(p, [c]) for p, c, _ in context])[None]
+    rejected = torch.cat([service.vectors(p, [r]) for p, _, r in context])[None]
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    with torch.no_grad():
+        torch.manual_seed(2)
+        samples = model.sample_z(chosen, rejected, mask, 32)[0]
+        z = model.posterior(chosen, rejected, mask).z[0]
+    torch.testing.assert_close(person.samples["spl"], samples)
+    torch.testing.assert_close(person.z["spl"], z)
+    assert person.context is not None and torch.equal(person.context[0], chosen[0])
+    prior = service.personalise([])
+    assert prior.context is None
+    with torch.no_grad():
+        torch.manual_seed(0)
+        empty = torch.zeros(1, 0, 384)
+        prior_samples = model.sample_z(empty, empty, torch.zeros(1, 0, dtype=torch.bool), 32)[0]
+    torch.testing.assert_close(prior.samples["spl"], prior_samples)
+
+
+def test_the_cloud_spread_and_type_shares_by_hand(service: Service) -> None:
+    """The cloud is each sample projected like z; sd its per-axis std; a type's share is the
+    share of samples nearest its centroid (held-out users are no type)."""
+    person = service.personalise(_context(service, 3))
+    run = service.runs["spl"]
+    lmap = run.latent_map
+    mean, comps = torch.tensor(lmap["mean"]), torch.tensor(lmap["components"])
+    cloud = (person.samples["spl"] - mean) @ comps.T  # [32, 2]
+    out = service.latent(person)["spl"]
+    torch.testing.assert_close(torch.tensor(out["samples"]), cloud, atol=1e-6, rtol=0)
+    torch.testing.assert_close(torch.tensor(out["sd"]), cloud.std(0), atol=1e-6, rtol=0)
+    groups: dict[str, list] = {}
+    for p in lmap["points"]:
+        groups.setdefault(p["user_type"], []).append([p["x"], p["y"]])
+    names = sorted(groups)
+    centroids = torch.tensor([torch.tensor(groups[n]).mean(0).tolist() for n in names])
+    nearest = torch.cdist(cloud, centroids).argmin(1)
+    expected = {n: float((nearest == i).float().mean()) for i, n in enumerate(names)}
+    assert out["type_shares"] == pytest.approx(expected)
+    assert len(set(nearest.tolist())) > 1, "the cloud must straddle types for this to test much"
+
+
+def test_type_shares_leave_out_held_out_users_and_need_points() -> None:
+    from app.service import _type_shares
+
+    cloud = torch.tensor([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [4.0, 5.0]])
+    points = [{"x": 0.0, "y": 0.0, "user_type": "a"}, {"x": 5.0, "y": 5.0, "user_type": "b"},
+              {"x": 0.2, "y": 0.1, "user_type": "heldout"},
+              {"x": 4.5, "y": 5.0, "user_type": None}, {"x": 1.0, "y": 1.0, "user_type": "None"}]
+    assert _type_shares(cloud, points) == {"a": 0.5, "b": 0.5}
+    assert _type_shares(cloud, points[2:]) == {}
+    assert _type_shares(cloud[:0], points) == {}
+
+
+def test_rankings_are_each_models_rewards_rounded_best_first_ties_in_given_order(
+        service: Service) -> None:
+    cands = ["first", "second", "third", "fourth"]
+    person = service.personalise(_context(service, 1))
+    x = service.vectors("prompt", cands)[None]
+    result = service.rank("prompt", cands, person)
+    for name, run in service.runs.items():
+        z = person.z.get(name)
+        z = torch.zeros(1, run.model.cfg.z_dim) if z is None else z[None]
+        with torch.no_grad():
+            scores = run.model.reward(x, z)[0].tolist()
+        order = sorted(range(4), key=lambda i: (-scores[i], i))
+        assert result[name] == [{"response": cands[i], "score": round(scores[i], 4)}
+                                for i in order], name
+    # equal rewards keep the order given
+    btl = service.runs["btl"].model
+    saved = btl.decoder.out.weight.detach().clone()
+    with torch.no_grad():
+        btl.decoder.out.weight.zero_()
+    try:
+        tied = service.rank("prompt", cands, person)["btl"]
+    finally:
+        with torch.no_grad():
+            btl.decoder.out.weight.copy_(saved)
+    assert [r["response"] for r in tied] == cands
+
+
+def test_confidence_is_rounded_to_four_digits(service: Service) -> None:
+    conf = service.confidence(service.personalise(_context(service, 2)))
+    assert all(v == round(v, 4) for v in conf.values())
+    assert any(round(v, 3) != v for v in conf.values()), "a value with 4 digits to check"
+
+
+def test_the_lru_drops_the_least_recently_used_text(assets_dir: Path, embedder) -> None:
+    svc = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
+                               embedder=embedder, cache_size=2)
+    svc.vectors("p", ["one", "two"])
+    svc.vectors("p", ["one"])  # "one" is now the most recent
+    svc.vectors("p", ["three"])  # evicts "two"
+    before = embedder.texts
+    svc.vectors("p", ["one"])
+    assert embedder.texts == before, "'one' stayed cached"
+    svc.vectors("p", ["two"])
+    assert embedder.texts == before + 1, "'two' was evicted"
+
+
+def test_an_embedder_of_the_wrong_width_is_refused(assets_dir: Path) -> None:
+    from app_fixtures import FakeEmbedder
+
+    class Narrow(FakeEmbedder):
+        def embed(self, texts):
+            return super().embed(texts)[:, :10]
+
+    svc = Service.from_folders(find_run_folders(str(assets_dir / "runs")), assets_dir,
+                               embedder=Narrow())
+    with pytest.raises(ServiceError, match="10-dim embeddings but the models expect 384"):
+        svc.vectors("typed", ["new text"])
+
+
+def test_pack_vectors_from_another_backbone_are_not_used(assets_dir: Path, tmp_path: Path) -> None:
+    from app.demo_pack import EMBEDDINGS_FILE
+    from app.service import _read_pack_vectors
+
+    path = assets_dir / EMBEDDINGS_FILE
+    assert len(_read_pack_vectors(path, "fake", 384)) > 0
+    assert _read_pack_vectors(path, "other", 384) == {}
+    assert _read_pack_vectors(path, "fake", 385) == {}
+    assert _read_pack_vectors(tmp_path / "missing.safetensors", "fake", 384) == {}
+
+
+def test_select_pair_uses_the_spl_run_and_needs_items(service: Service) -> None:
+    items = [i for i in service.items if not i["pair_id"].endswith(REPEAT_SUFFIX)]
+    assert service.select_pair(_context(service, 1), [], seed=0) is None
+    runs = service.runs
+    try:
+        service.runs = {"btl": runs["btl"]}  # no latent model: nothing to choose with
+        assert service.select_pair(_context(service, 1), items, seed=0) is None
+    finally:
+        service.runs = runs

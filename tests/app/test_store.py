@@ -449,3 +449,240 @@ def test_restore_refuses_garbage_and_missing_backups(tmp_path: Path) -> None:
     assert str(tmp_path) not in str(info.value)
     with pytest.raises(StoreError, match="does not exist"):
         Store.restore(tmp_path / "missing.db", tmp_path / "out.db")
+
+
+# -- exact limits ---------------------------------------------------------------------------
+
+
+def test_id_and_text_limits_are_inclusive(store: Store) -> None:
+    from app.store_input import MAX_ID_CHARS, MAX_TEXT_CHARS
+
+    assert (MAX_ID_CHARS, MAX_TEXT_CHARS) == (128, 50_000)
+    sid = store.new_session("p" * 128, study_id="s" * 128)
+    with pytest.raises(InvalidInput, match="at most 128 printable characters; got 129"):
+        store.new_session("p" * 129)
+    with pytest.raises(InvalidInput, match="at most 128 printable characters; got 5"):
+        store.new_session("ab\x00cd")
+    add(store, sid, "p1", prompt="x" * 50_000)
+    with pytest.raises(InvalidInput, match="has 50001 characters; the limit is 50000"):
+        add(store, sid, "p2", prompt="x" * 50_001)
+    assert store.get_session(sid).participant_id == "p" * 128
+
+
+def test_a_refused_choice_is_quoted_in_at_most_40_characters(store: Store) -> None:
+    sid = store.new_session("P1")
+    with pytest.raises(InvalidChoice) as excinfo:
+        add(store, sid, "p1", choice="x" * 100)
+    assert str(excinfo.value).endswith("got " + repr("x" * 100)[:40] + ".")
+
+
+def test_a_writable_file_named_like_the_volume_is_no_volume(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "data-file"
+    not_a_dir.write_text("")
+    assert default_db_path({}, data_dir=not_a_dir) == Path("data") / "spl.db"
+    assert default_db_path({}, data_dir=tmp_path) == tmp_path / "spl.db"
+
+
+def test_stored_json_is_strict_and_keeps_non_ascii_text(store: Store) -> None:
+    """NaN is no JSON: refused rather than written where other readers choke on it; text is
+    stored as typed (UTF-8, not \\u escapes), so the raw database reads as the visitor wrote."""
+    sid = store.new_session("P1")
+    with pytest.raises(InvalidInput, match="event payload must be JSON-serialisable"):
+        store.log_event("note", {"score": float("nan")}, session_id=sid)
+    store.log_event("note", {"text": "שלום 🙂"}, session_id=sid)
+    raw = rows(store.path, "SELECT payload FROM events WHERE kind = 'note'")
+    assert raw == [('{"text": "שלום 🙂"}',)]
+
+
+def test_every_connection_is_durable_and_checks_foreign_keys(tmp_path: Path) -> None:
+    """WAL, synchronous=FULL (a label is on disk before the call returns) and foreign keys,
+    on every thread's connection; the folder is created on open."""
+    with Store.open(tmp_path / "new" / "nested" / "spl.db") as store:
+        results = []
+
+        def pragmas() -> None:
+            db = store._db
+            results.append(tuple(db.execute(f"PRAGMA {p}").fetchone()[0]
+                                 for p in ("journal_mode", "synchronous", "foreign_keys")))
+
+        pragmas()
+        worker = threading.Thread(target=pragmas)
+        worker.start()
+        worker.join(WAIT)
+        assert results == [("wal", 2, 1)] * 2
+
+
+def test_a_write_takes_the_lock_up_front_and_a_read_sees_one_snapshot(store: Store) -> None:
+    """``_write`` begins IMMEDIATE: no other writer gets in before its first statement;
+    ``_read`` is one transaction: a commit elsewhere in the middle is not seen."""
+    sid = store.new_session("P1")
+    other = sqlite3.connect(store.path, timeout=0.05)
+    try:
+        with store._write():
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.rollback()
+        with store._read() as db:
+            before = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            other.execute("INSERT INTO events (session_id, kind, payload, created_at) "
+                          "VALUES (?, 'note', '{}', 'now')", (sid,))
+            other.commit()
+            assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before
+        assert rows(store.path, "SELECT COUNT(*) FROM events")[0][0] == before + 1
+    finally:
+        other.close()
+
+
+def test_closing_closes_every_connection_and_the_context_manager_closes(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "spl.db") as store:
+        conn = store._db.conn
+        sid = store.new_session("P1")
+    with pytest.raises(sqlite3.ProgrammingError):
+        conn.execute("SELECT 1")
+    with pytest.raises(StoreError, match="has been closed"):
+        store.get_session(sid)
+
+
+def test_session_ids_carry_256_random_bits(store: Store) -> None:
+    ids = {store.new_session("P1") for _ in range(5)}
+    assert len(ids) == 5 and all(len(s) == 43 for s in ids)  # 32 bytes, url-safe base64
+
+
+def test_a_minimum_of_answers_counts_live_a_b_and_tie_only(store: Store) -> None:
+    """Skips, undone answers and attention-check repeats do not count; exactly the minimum
+    is enough; min_answers=1 already asks for one."""
+    from app.store import NotEnoughAnswers
+
+    empty = store.new_session("P0")
+    with pytest.raises(NotEnoughAnswers, match="at least 1 answers .* this session has 0"):
+        store.finish_session(empty, min_answers=1)
+    sid = store.new_session("P1")
+    add(store, sid, "p1", "A")
+    add(store, sid, "p2", "skip")
+    add(store, sid, "p3", "tie")
+    add(store, sid, "p1#repeat", "A")
+    add(store, sid, "p4", "B")
+    store.undo_last_label(sid)
+    with pytest.raises(NotEnoughAnswers, match="this session has 2"):
+        store.finish_session(sid, min_answers=3)
+    code = store.finish_session(sid, min_answers=2)
+    assert store.finish_session(sid) == code  # idempotent
+    other = store.new_session("P2")
+    generated = store.finish_session(other)
+    assert len(generated) == 8 and generated == generated.upper()
+    int(generated, 16)  # 4 random bytes in hex
+
+
+def test_label_fields_at_their_edges(store: Store) -> None:
+    sid = store.new_session("P1")
+    add(store, sid, "p1", seconds=0, query_order="active")
+    add(store, sid, "p2", seconds=0.5, query_order="fixed")
+    assert [(lab.seconds, lab.query_order) for lab in store.labels(sid)] == [
+        (0.0, "active"), (0.5, "fixed")]
+    with pytest.raises(InvalidInput, match="query order must be 'active' or 'fixed'"):
+        add(store, sid, "p3", query_order="sideways")
+    with pytest.raises(InvalidInput, match="non-negative number of seconds; got -0.1"):
+        add(store, sid, "p3", seconds=-0.1)
+
+
+def test_a_finished_threads_connection_is_closed_by_the_next_thread(store: Store) -> None:
+    seen = []
+
+    def use() -> None:
+        seen.append(store._db.conn)
+
+    for _ in range(2):
+        worker = threading.Thread(target=use)
+        worker.start()
+        worker.join(WAIT)
+    first, second = seen
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")  # closed when the second thread opened its own
+    second.execute("SELECT 1")
+
+
+def test_labels_of_an_unknown_session_are_refused_and_exports_skip_undone_answers(
+        store: Store) -> None:
+    with pytest.raises(UnknownSession):
+        store.labels(secrets.token_urlsafe(32))
+    sid = store.new_session("P1")
+    add(store, sid, "p1")
+    add(store, sid, "p2")
+    store.undo_last_label(sid)
+    assert [lab.pair_id for _, lab in store.all_labels()] == ["p1"]
+    assert [lab.pair_id for _, lab in store.all_labels(live_only=False)] == ["p1", "p2"]
+
+
+def test_attention_uses_live_answers_and_a_session_agrees_when_every_check_does(
+        store: Store) -> None:
+    fixed = store.new_session("P1")  # a disagreeing repeat, undone and answered again
+    same = {"response_a": "q1 a", "response_b": "q1 b"}  # the repeat shows the same texts
+    add(store, fixed, "q1", choice="A")
+    add(store, fixed, "q1#repeat", choice="B", **same)
+    store.undo_last_label(fixed)
+    add(store, fixed, "q1#repeat", choice="A", **same)
+    two = store.new_session("P2")  # two checks, both agreeing
+    for pair in ("q1", "q2"):
+        add(store, two, pair, choice="B")
+        add(store, two, f"{pair}#repeat", choice="B", response_a=f"{pair} a",
+            response_b=f"{pair} b")
+    report = store.attention_agreement()
+    assert dict(report.per_session) == {fixed: True, two: True}
+    assert report.overall == 1.0 and report.n_judged == 2
+
+
+def test_events_need_a_real_session(store: Store) -> None:
+    with pytest.raises(UnknownSession):
+        store.log_event("note", {}, session_id=secrets.token_urlsafe(32))
+    assert store.log_event("note", {}) > 0  # no session: a store-wide event
+
+
+def test_a_backup_is_one_self_contained_file_and_a_failed_one_leaves_nothing(
+        store: Store, tmp_path: Path) -> None:
+    sid = store.new_session("P1")
+    add(store, sid, "p1")
+    nested = store.backup(tmp_path / "new" / "folder" / "backup.db")
+    assert rows(nested, "PRAGMA journal_mode") == [("delete",)]
+    assert rows(nested, "SELECT pair_id FROM labels") == [("p1",)]
+    blocked = tmp_path / "blocked.db"
+    blocked.mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(StoreError, match="backup could not be written"):
+        store.backup(blocked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked.db", "new", "spl.db",
+                                                          "spl.db-shm", "spl.db-wal"]
+    # a destination name the file system refuses (over 255 bytes with the temporary
+    # prefix): a clear StoreError, not the raw ENAMETOOLONG of the clean-up
+    with pytest.raises(StoreError, match="backup could not be written"):
+        store.backup(tmp_path / ("b" * 245 + ".db"))
+
+
+def test_restore_replaces_only_an_empty_destination_without_overwrite(
+        store: Store, tmp_path: Path) -> None:
+    store.new_session("P1")
+    backup = store.backup(tmp_path / "backup.db")
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    Store.restore(backup, empty).close()
+    one_byte = tmp_path / "one.db"
+    one_byte.write_bytes(b"x")
+    with pytest.raises(StoreError, match="already holds a database"):
+        Store.restore(backup, one_byte)
+
+
+def test_restore_into_a_new_folder_and_a_foreign_key_violation_fails_the_check(
+        store: Store, tmp_path: Path) -> None:
+    sid = store.new_session("P1")
+    add(store, sid, "p1")
+    backup = store.backup(tmp_path / "backup.db")
+    with Store.restore(backup, tmp_path / "new" / "folder" / "spl.db") as restored:
+        assert [lab.pair_id for lab in restored.labels(sid)] == ["p1"]
+        assert restored.integrity_check()
+    raw = sqlite3.connect(backup)
+    try:
+        raw.execute("PRAGMA foreign_keys = OFF")
+        raw.execute("UPDATE labels SET session_id = 'nobody'")
+        raw.commit()
+    finally:
+        raw.close()
+    with Store.open(backup) as broken:
+        assert not broken.integrity_check()  # SQLite's own check still passes

@@ -301,3 +301,134 @@ def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="method must be 'bald' or 'lookahead'"):
         select_query(tiny_model("spl").eval(), one_user_context(), torch.randn(2, D),
                      torch.randn(2, D), method="epig")
+
+
+# -- the defaults the app and the benchmarks rely on -------------------------------------------
+
+
+def test_the_selectors_defaults_are_32_samples_plain_bald_and_stop_at_0_9() -> None:
+    """``STOP_AT`` is the threshold docs/results/active.md and the app's stop suggestion use;
+    select_query's and top_stability's defaults are 32 samples, the posterior as is (spread 1),
+    no redundancy penalty and BALD; the look-ahead uses up to 32 targets."""
+    assert active.STOP_AT == 0.9
+    model = tiny_model("spl", seed=2).eval()
+    context = random_context([2, 1], seed=3)
+    pool_a, pool_b = torch.randn(40, D), torch.randn(40, D)
+    default = select_query(model, context, pool_a, pool_b, seed=5)
+    explicit = select_query(model, context, pool_a, pool_b, n_samples=32, seed=5, spread=1.0,
+                            redundancy=0.0, method="bald")
+    assert default.p_first.shape == (2, 32, 40)
+    assert torch.equal(default.scores, explicit.scores)
+    stay = top_stability(model, context, pool_a[:5], seed=1)
+    assert torch.equal(stay, top_stability(model, context, pool_a[:5], n=32, seed=1))
+    assert ((0 < stay) & (stay < 1)).any(), "a share k/32 no other sample count gives"
+    assert torch.equal(lookahead_scores(model, context, pool_a, pool_b)[0],
+                       lookahead_scores(model, context, pool_a, pool_b, max_targets=32)[0])
+    assert not torch.equal(lookahead_scores(model, context, pool_a, pool_b)[0],
+                           lookahead_scores(model, context, pool_a, pool_b, max_targets=33)[0])
+
+
+def test_each_malformed_context_is_a_shape_error_naming_what_was_expected() -> None:
+    model = tiny_model("spl").eval()
+    c, r, m = random_context([2, 1])
+    pool = torch.randn(3, D)
+    bad = {
+        "a list of two": ([c, r], "context must be a tuple"),
+        "a tensor": (c, "context must be a tuple"),
+        "chosen of rank 2": ((c[0], r[0], m), r"both have shape \[B, C, 6\]"),
+        "wrong width": ((c[..., :5], r[..., :5], m), r"both have shape \[B, C, 6\]"),
+        "rejected of another shape": ((c, r[:, :1], m), r"both have shape \[B, C, 6\]"),
+        "mask of another shape": ((c, r, m[:, :1]), r"mask must be a bool tensor of shape \[2, 2\]"),
+        "float mask": ((c, r, m.float()), "mask must be a bool tensor"),
+    }
+    for name, (context, message) in bad.items():
+        with pytest.raises(ShapeError, match=message):
+            select_query(model, context, pool, pool)
+        with pytest.raises(ShapeError, match=message):
+            posterior_samples(model, context, 2)
+
+
+def test_the_point_latent_is_the_eval_posterior_in_any_mode_and_the_mode_is_restored() -> None:
+    model = tiny_model("spl", seed=1)
+    context = random_context([2, 3], seed=2)
+    model.train()
+    point = active._point(model, context)
+    assert model.training, "the caller's mode is restored"
+    model.eval()
+    assert torch.equal(point, model.posterior(*context).z)
+    assert not model.training
+
+
+def test_a_single_unasked_pair_is_still_a_target() -> None:
+    asked = torch.tensor([[True, False, True, True]])
+    assert active._targets(asked, 4).tolist() == [[1]]
+    assert active._targets(torch.zeros(1, 3, dtype=torch.bool), 1).tolist() == [[0]]
+
+
+def test_lookahead_with_a_single_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only pair 2 unanswered: it is the one target, and asking pair 1 (already answered, still
+    scored) would settle it: ln 2 - H(sigmoid(3)) nats."""
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.0])
+    pool_a, pool_b = lookahead_pool()
+    asked = torch.tensor([True, True, False, True, True])
+    scores, _ = lookahead_scores(model, one_user_context(), pool_a, pool_b, asked)
+    h = lambda q: -q * math.log(q) - (1 - q) * math.log(1 - q)  # noqa: E731
+    assert scores[0, 1] == pytest.approx(math.log(2) - h(torch.sigmoid(torch.tensor(3.0)).item()),
+                                         abs=1e-5)
+    assert scores[0, 2] == 0.0  # a pair is never its own target
+
+
+def test_lookahead_stability_shapes_with_more_candidates_than_dimensions() -> None:
+    """Eight candidates, more than D = 6: without ``sets`` they form one set of all eight;
+    with no pair left the answer is 1 in the same shapes."""
+    model = tiny_model("spl", seed=1).eval()
+    context = random_context([2, 3], seed=2)
+    g = torch.Generator().manual_seed(3)
+    candidates = torch.randn(8, D, generator=g)  # the point latent's top is candidate 7
+    pool_a, pool_b = torch.randn(4, D, generator=g), torch.randn(4, D, generator=g)
+    assert model.reward(candidates.expand(2, 8, D), active._point(model, context)).argmax(1).tolist() == [7, 7]
+    whole = lookahead_stability(model, context, candidates, pool_a, pool_b)
+    one_set = lookahead_stability(model, context, candidates, pool_a, pool_b, sets=[slice(0, 8)])
+    assert whole.shape == (2,) and torch.equal(whole, one_set[:, 0])
+    first_six = lookahead_stability(model, context, candidates, pool_a, pool_b, sets=[slice(0, 6)])
+    assert not torch.equal(whole, first_six[:, 0])
+    none_left = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0])
+    assert none_left.shape == (2,) and none_left.eq(1).all()
+    sets = lookahead_stability(model, context, candidates, pool_a[:0], pool_b[:0],
+                               sets=[slice(0, 4), slice(4, 8)])
+    assert sets.shape == (2, 2) and sets.eq(1).all()
+
+
+def test_redundancy_penalty_by_hand() -> None:
+    """score = BALD - lambda max over the user's real labelled pairs of |cos(a - b, c - r)|;
+    a padded context slot never counts."""
+    model = tiny_model("spl", seed=4).eval()
+    g = torch.Generator().manual_seed(6)
+    c, r = torch.randn(2, 3, D, generator=g), torch.randn(2, 3, D, generator=g)
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    pool_a, pool_b = torch.randn(2, 5, D, generator=g), torch.randn(2, 5, D, generator=g)
+    plain = select_query(model, (c, r, mask), pool_a, pool_b, n_samples=8, seed=1)
+    guarded = select_query(model, (c, r, mask), pool_a, pool_b, n_samples=8, seed=1,
+                           redundancy=0.7)
+    for b in range(2):
+        done = (c[b] - r[b])[mask[b]]  # [C_b, D]
+        cos = torch.nn.functional.cosine_similarity((pool_a[b] - pool_b[b])[:, None],
+                                                    done[None], dim=-1).abs()  # [P, C_b]
+        torch.testing.assert_close(guarded.scores[b], plain.scores[b] - 0.7 * cos.amax(1),
+                                   rtol=0, atol=1e-5)
+
+
+def test_stability_when_the_first_sides_answer_flips_the_top_and_when_all_were_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = linear_model()
+    scripted_lookahead(monkeypatch, model, [3.0, 0.5])
+    candidates = torch.zeros(2, D)
+    candidates[0, 1], candidates[1, 1] = 1.0, -1.0  # top: candidate 0
+    pool_a, pool_b = lookahead_pool()
+    # pair 1 with its sides exchanged: now "a wins" (probability sigmoid(-1)) flips the top
+    stay = lookahead_stability(model, one_user_context(), candidates, pool_b[1:2], pool_a[1:2])
+    assert stay.item() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=1e-5)
+    everything = torch.tensor([True, True])
+    assert lookahead_stability(model, one_user_context(), candidates, pool_a[:2], pool_b[:2],
+                               everything).item() == 1.0

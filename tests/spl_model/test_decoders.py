@@ -57,3 +57,41 @@ def test_concat_decoder_without_z_is_a_plain_mlp_on_x():
     rewards = decoder(x, torch.zeros(3, 0))
     assert rewards.shape == (3, 5)
     torch.testing.assert_close(rewards, rewards[:1].expand(3, 5))
+
+
+def _lrelu(x):
+    return torch.where(x > 0, x, 0.2 * x)
+
+
+@pytest.mark.parametrize("z_dim", [0, 3])
+def test_concat_decoder_by_hand(z_dim):
+    """r = w_o . LReLU(W2 LReLU(W1 [x; z] + b1) + b2) + b_o, slope 0.2."""
+    torch.manual_seed(0)
+    decoder = ConcatDecoder(embed_dim=6, z_dim=z_dim, hidden_dim=8)
+    x, z = torch.randn(2, 4, 6) * 3, torch.randn(2, z_dim) * 3
+    xz = torch.cat([x, z[:, None].expand(2, 4, z_dim)], dim=-1)
+    h = _lrelu(xz @ decoder.first.weight.T + decoder.first.bias)
+    h = _lrelu(h @ decoder.second.weight.T + decoder.second.bias)
+    expected = (h @ decoder.out.weight.T + decoder.out.bias).squeeze(-1)
+    torch.testing.assert_close(decoder(x, z), expected)
+    assert [tuple(p.shape) for p in decoder.parameters()] == [
+        (8, 6 + z_dim), (8,), (8, 8), (8,), (1, 8), (1,)]
+
+
+@pytest.mark.parametrize("hidden_dim, half", [(8, 4), (1, 1)])
+def test_film_decoder_widths(hidden_dim, half):
+    """W1: D+Z -> max(H/2, 1), W2: -> H, W3: Z -> 2H, W4: 2H -> 2H, w_o: H -> 1; and the
+    leaky slope 0.2 after the modulation, by hand."""
+    torch.manual_seed(0)
+    decoder = FiLMDecoder(embed_dim=6, z_dim=4, hidden_dim=hidden_dim)
+    shapes = [(m.in_features, m.out_features) for m in (decoder.first, decoder.second,
+                                                         decoder.film_hidden, decoder.film_out,
+                                                         decoder.out)]
+    H = hidden_dim
+    assert shapes == [(10, half), (half, H), (4, 2 * H), (2 * H, 2 * H), (H, 1)]
+    x, z = torch.randn(2, 3, 6) * 3, torch.randn(2, 4) * 3
+    h = _lrelu(decoder.first(x, z))
+    h = _lrelu(decoder.second(h))
+    gamma, beta = decoder.modulation(z)
+    expected = decoder.out(_lrelu(gamma[:, None] * h + beta[:, None])).squeeze(-1)
+    torch.testing.assert_close(decoder(x, z), expected)

@@ -200,3 +200,78 @@ def test_mean_and_logvar_are_clamped_to_plus_minus_one(kind, make_model, make_co
     for t in stats:
         assert t.min() >= -1.0 and t.max() <= 1.0
     assert (post.mean.abs() == 1.0).any() and (post.logvar.abs() == 1.0).any(), "bounds are reached"
+
+
+# -- the tokenizers by hand -------------------------------------------------------------------
+
+
+def _lrelu(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x > 0, x, 0.2 * x)
+
+
+def test_mlp_is_linear_layers_with_leaky_relu_between() -> None:
+    from spl_model.encoders import mlp
+
+    torch.manual_seed(0)
+    net = mlp([3, 4, 5, 2])
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(3, 4), (4, 5), (5, 2)]
+    x = torch.randn(6, 3) * 3
+    h = _lrelu(linears[0](x))
+    h = _lrelu(linears[1](h))
+    torch.testing.assert_close(net(x), linears[2](h))  # no activation after the last layer
+    assert (net(x) < 0).any()
+    torch.manual_seed(0)
+    active = mlp([3, 4, 5, 2], final_activation=True)
+    torch.testing.assert_close(active(x), _lrelu(net(x)))
+
+
+def test_tokenizers_by_hand_and_zero_at_padding(make_context) -> None:
+    """SPL: g(e) per response, [B, C, Z/2] each; VPL: one MLP on [e_c; e_r], [B, C, Z]."""
+    torch.manual_seed(0)
+    ctx_c, ctx_r, mask = make_context([2, 3, 1])
+    spl = ResponseTokenizer(6, 8, 4)
+    g_c, g_r = spl(ctx_c, ctx_r, mask)
+    assert g_c.shape == g_r.shape == (3, 3, 2)
+    torch.testing.assert_close(g_c[mask], spl.g(ctx_c[mask]))
+    torch.testing.assert_close(g_r[mask], spl.g(ctx_r[mask]))
+    assert torch.equal(g_c[~mask], torch.zeros(int((~mask).sum()), 2))
+    from spl_model.encoders import PairTokenizer
+
+    vpl = PairTokenizer(6, 8, 4)
+    tokens = vpl(ctx_c, ctx_r, mask)
+    assert tokens.shape == (3, 3, 4)
+    torch.testing.assert_close(tokens[mask], vpl.net(torch.cat([ctx_c, ctx_r], -1)[mask]))
+    assert torch.equal(tokens[~mask], torch.zeros(int((~mask).sum()), 4))
+    linears = [m for m in vpl.net if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(12, 8), (8, 8), (8, 4)]
+
+
+def test_set_encoder_defaults_are_the_papers_bounds_and_evidence_enters_before_the_clamp() -> None:
+    torch.manual_seed(0)
+    encoder = SetEncoder(4)
+    assert (encoder.mean_bound, encoder.logvar_min, encoder.pooling) == (1.0, -1.0, "mean")
+    tokens, mask = torch.randn(2, 3, 4), torch.ones(2, 3, dtype=torch.bool)
+    plain = encoder(tokens, mask)
+    evidence = torch.tensor([[0.3, -0.2, 5.0, -5.0]] * 2)
+    moved = encoder(tokens, mask, evidence)
+    raw = encoder.to_mean(plain.pooled)
+    torch.testing.assert_close(moved.mean, (raw + evidence).clamp(-1, 1))
+    assert moved.mean[:, 2].eq(1).all() and moved.mean[:, 3].eq(-1).all()
+    torch.testing.assert_close(moved.logvar, plain.logvar)
+    wide = SetEncoder(4, mean_bound=3.0, logvar_min=-4.0)
+    wide.load_state_dict(encoder.state_dict())
+    with torch.no_grad():
+        wide.to_logvar.bias.fill_(-10.0)
+    out = wide(tokens, mask, evidence)
+    torch.testing.assert_close(out.mean, (raw + evidence).clamp(-3, 3))
+    assert out.logvar.eq(-4.0).all()
+
+
+def test_set_encoder_parameters_are_the_papers_attention_without_biases() -> None:
+    """W_Q, W_K, W_V without bias (as in the paper's attention), two affine Gaussian heads."""
+    encoder = SetEncoder(4)
+    assert {k: tuple(v.shape) for k, v in encoder.state_dict().items()} == {
+        "query.weight": (4, 4), "key.weight": (4, 4), "value.weight": (4, 4),
+        "to_mean.weight": (4, 4), "to_mean.bias": (4,), "to_logvar.weight": (4, 4),
+        "to_logvar.bias": (4,)}

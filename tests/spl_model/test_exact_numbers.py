@@ -136,7 +136,7 @@ def test_film_gamma_is_one_plus_half_tanh_and_spans_half_to_three_halves() -> No
 # -- the selector's spread --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spread", [0.5, 3.0])
+@pytest.mark.parametrize("spread", [0.5, 2.0, 3.0])
 def test_select_query_spread_tempers_samples_around_the_point_latent(spread: float) -> None:
     """p_first is sigmoid(r(a, z') - r(b, z')) with z' = z* + tau (z_s - z*)."""
     torch.manual_seed(0)

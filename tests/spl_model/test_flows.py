@@ -341,3 +341,112 @@ def test_recutting_a_masked_layer_keeps_its_function(n_blocks: int) -> None:
     torch.testing.assert_close(layer(x), out, atol=1e-6, rtol=0)  # the sums are split otherwise
     with pytest.raises(ValueError, match="n_blocks=0"):
         layer.set_blocks(0)
+
+
+def test_a_layer_is_two_made_nets_of_widths_2z_2z_z_and_only_the_scale_has_biases():
+    """The SPL paper's P-IAF layer: both MADEs have hidden widths [2Z, 2Z, Z]; with z = 0 and
+    both contexts 0 only biases can move the output, so the shift is exactly 0 and the
+    log-scale is not."""
+    torch.manual_seed(0)
+    layer = AffineIAFLayer(Z, shift_context_dim=2, scale_context_dim=3, order=_order(0))
+    for net in (layer.shift_net, layer.scale_net):
+        assert net.hidden_sizes == [2 * Z, 2 * Z, Z]
+        assert [(m.fan_out, m.fan_in) for m in net.layers] == [(2 * Z, Z), (2 * Z, 2 * Z),
+                                                                (Z, 2 * Z), (Z, Z)]
+    assert all(m.bias is None for m in layer.shift_net.layers)
+    assert all(m.bias is not None and m.bias.shape == (m.fan_out,) for m in layer.scale_net.layers)
+    shift, log_scale = layer.shift_and_log_scale(torch.zeros(1, Z), torch.zeros(1, 2), torch.zeros(1, 3))
+    assert torch.equal(shift, torch.zeros(1, Z)) and log_scale.abs().min() > 0
+
+
+@pytest.mark.parametrize("transform", FLOWS, ids=lambda t: t.name)
+def test_inverse_needs_and_takes_one_pass_per_latent_dimension(transform):
+    """Positive weights of order 1 and positive inputs: every unit is alive and output j
+    depends on the whole chain of inputs before it in the order, so the fixed-point inverse is
+    exact (to float64 round-off) only after Z passes; Z - 1 leave an error near 1e-10. A batch
+    of 2 x 3 users: no batch dimension equals Z, so a pass count read from the wrong axis shows.
+    """
+    module = transform.build(0)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.abs_()
+    z = _z((2, 3)).abs()
+    ctx = tuple(c.abs() for c in transform.contexts((2, 3)))
+    torch.testing.assert_close(module.inverse(module(z, *ctx).z, *ctx), z, atol=1e-14, rtol=0)
+    layer = module.layers[0] if transform.kind == "flow" else module
+    short = z.new_zeros(z.shape)
+    target = layer(z, *ctx).z
+    for _ in range(Z - 1):  # one pass too few
+        shift, log_scale = layer.shift_and_log_scale(short, *ctx)
+        short = (target - shift) * torch.exp(-log_scale / 2)
+    assert (short - z).abs().max() > 1e-12
+
+
+def test_masked_linear_initialises_like_nn_linear_and_stores_used_columns_only():
+    """Defaults of the public layer: weights and bias uniform in +-1/sqrt(fan_in) (nn.Linear's
+    range), a bias, 4 row blocks; each block ``weights.<i>`` is ``[rows_i, used_i]``, where
+    used_i is the last column any of its rows may see (0 for rows that see no input)."""
+    torch.manual_seed(0)
+    mask = torch.ones(64, 16)
+    layer = MaskedLinear(mask)
+    bound = 1 / 16 ** 0.5
+    for p in (layer.dense_weight(), layer.bias):
+        assert p.abs().max() <= bound and p.max() > 0.9 * bound and p.min() < -0.9 * bound
+    assert layer.n_blocks == 4 and [w.shape for w in layer.weights] == [(16, 16)] * 4
+    staircase = made_masks(torch.arange(6), [12])[0]  # [12, 6]; rows 0, 1 see no input
+    cut = MaskedLinear(staircase, n_blocks=6)
+    assert [tuple(w.shape) for w in cut.weights] == [(2, 0), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5)]
+    x = torch.randn(3, 6)
+    torch.testing.assert_close(cut(x), x @ cut.dense_weight().T + cut.bias)
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 3])
+def test_masked_linear_computes_any_mask_exactly_and_saves_only_weights(n_blocks: int) -> None:
+    """Not only staircases: rows that see more columns than the rows after them, and a block
+    of rows (2 and 3, a block of its own when cut in 3) that sees nothing; ``mask()`` gives the mask back and the output is
+    ``x (W * mask)^T + b``. The masks are rebuilt, never saved: the state dict holds the
+    weight blocks and the bias only."""
+    torch.manual_seed(0)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 1], [0, 0, 0, 0],
+                         [0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 1, 0]], dtype=torch.float32)
+    layer = MaskedLinear(mask, n_blocks=n_blocks)
+    assert torch.equal(layer.mask(), mask.bool())
+    weight = layer.dense_weight()
+    assert torch.equal(weight * (1 - mask), torch.zeros_like(weight))
+    x = torch.randn(2, 5, 4)  # two leading dimensions
+    torch.testing.assert_close(layer(x), x @ weight.T + layer.bias)
+    assert layer(x)[..., 2:4].eq(layer.bias[2:4]).all(), "rows with no input give their bias"
+    assert sorted(layer.state_dict()) == ["bias"] + [f"weights.{i}" for i in range(n_blocks)]
+
+
+def test_recutting_a_frozen_single_block_layer_keeps_it_frozen() -> None:
+    torch.manual_seed(0)
+    layer = MaskedLinear(made_masks(torch.arange(4), [8])[0], n_blocks=1)
+    layer.weights[0].requires_grad_(False)
+    layer.set_blocks(3)
+    assert layer.n_blocks == 3 and not any(w.requires_grad for w in layer.weights)
+
+
+def test_made_layout_round_trips_and_a_foreign_layout_is_refused():
+    """``made_layout``/``set_made_layout`` (how a checkpoint's block layout is adopted): the
+    layout is re-cut in place without changing the function; other layer names are refused,
+    naming the missing and unexpected ones. The context enters the first hidden layer, whatever
+    the other widths; a MADE has biases unless told otherwise."""
+    from spl_model.made import made_layout, set_made_layout
+
+    torch.manual_seed(0)
+    made = ConditionalMADE(_order(1), context_dim=2, hidden_sizes=[7, 3])
+    assert made.context.weight.shape == (7, 2)
+    assert all(layer.bias is not None for layer in made.layers)
+    assert sorted(made.state_dict()) == ["context.weight"] + [
+        f"layers.{i}.{p}" for i in range(3) for p in ("bias", "weights.0")], \
+        "the permutations are rebuilt from the order, never saved"
+    layout = made_layout(made)
+    assert layout == {"layers.0": 1, "layers.1": 1, "layers.2": 1}
+    z, c = torch.randn(4, Z), torch.randn(4, 2)
+    before = made(z, c).detach()
+    set_made_layout(made, {name: 3 for name in layout})
+    assert made_layout(made) == {"layers.0": 3, "layers.1": 3, "layers.2": 3}
+    torch.testing.assert_close(made(z, c), before, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match=r"missing \['layers.2'\], unexpected \['layers.9'\]"):
+        set_made_layout(made, {"layers.0": 1, "layers.1": 1, "layers.9": 1})

@@ -268,3 +268,34 @@ def test_latent_map_is_the_pca_of_the_latents() -> None:
     assert latent_map(latents[:, :1], types) is None  # one dimension: nothing to project
     smallest = latent_map(latents[:3, :2], types[:3])  # 3 users, 2 dimensions: a map
     assert smallest is not None and len(smallest["points"]) == 3
+
+
+def test_latent_map_json_keeps_400_seeded_points_rounded_to_fixed_digits() -> None:
+    """latent_map.json's format, which the app reads: at most 400 points, picked by a seeded
+    shuffle (seed 0 by default), the projection to 6 decimals and the points to 5."""
+    from train.evaluate import latent_map
+
+    g = torch.Generator().manual_seed(1)
+    latents = torch.randn(450, 3, generator=g, dtype=torch.float64) / 3
+    types = [f"t{i}" for i in range(450)]
+    out = latent_map(latents, types)
+    assert len(out["points"]) == 400
+    pick = torch.randperm(450, generator=torch.Generator().manual_seed(0))[:400]
+    assert [p["user_type"] for p in out["points"]] == [types[i] for i in sorted(pick.tolist())]
+    mean = latents.mean(0)
+    assert out["mean"] == [round(x, 6) for x in mean.tolist()]
+    v = torch.linalg.svd(latents - mean, full_matrices=False)[2][:2]
+    assert out["components"] == [[round(x, 6) for x in row] for row in v.tolist()]
+    xy = (latents - mean) @ v.T
+    first = sorted(pick.tolist())[0]
+    assert out["points"][0]["x"] == round(xy[first, 0].item(), 5)
+    assert out["points"][0]["y"] == round(xy[first, 1].item(), 5)
+
+
+def test_a_split_result_is_frozen() -> None:
+    split, emb = tiny_split()
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vpl", embed_dim=D, latent_dim=2, hidden_dim=8)).eval()
+    result = evaluate_split(model, split, emb, context_curve=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.metrics = {}  # type: ignore[misc]

@@ -225,3 +225,46 @@ def test_confidence_features_stability_counts_agreeing_samples(monkeypatch) -> N
     sampled = model.eval().reward(cands.expand(calibration.N_SAMPLES, 3, D), fake).argmax(1)
     assert stability.item() == pytest.approx((sampled == top).float().mean().item())
     assert 0.25 <= stability.item() < 1.0
+
+
+def test_calibrator_fit_is_the_ridge_logistic_optimum_rounded_to_six_digits() -> None:
+    """At the fitted weights the ridge-logistic gradient X^T (p - y) + l2 w is 0 (up to the
+    rounding to 6 decimals of calibration.json); l2 defaults to 1e-3 (the published maps)."""
+    g = torch.Generator().manual_seed(4)
+    n = 400
+    stability, gap = torch.rand(n, generator=g), torch.rand(n, generator=g) * 2
+    k = torch.randint(0, 9, (n,), generator=g)
+    outcome = (torch.rand(n, generator=g) < 0.3 + 0.4 * stability).float()
+    default = Calibrator.fit(stability, gap, k, outcome)
+    assert default == Calibrator.fit(stability, gap, k, outcome, l2=1e-3)
+    for l2 in (1e-3, 20.0):
+        fitted = Calibrator.fit(stability, gap, k, outcome, l2=l2)
+        assert all(v == round(v, 6) for v in fitted.weights)
+        X = Calibrator.design(stability, gap, k)
+        w = torch.tensor(fitted.weights, dtype=torch.float64)
+        grad = X.T @ (torch.sigmoid(X @ w) - outcome.double()) + l2 * w
+        assert grad.abs().max() < 1e-3, (l2, grad)
+        assert any(round(v, 5) != v for v in fitted.weights), "six digits, not fewer"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        default.weights = (0.0, 0.0, 0.0, 0.0)  # type: ignore[misc]
+
+
+def test_confidence_features_use_32_seeded_samples_and_two_candidates_suffice(monkeypatch) -> None:
+    import spl_model.calibration as calibration
+
+    assert calibration.N_SAMPLES == calibration.Calibrator((0, 0, 0, 0)).to_dict()["n_samples"] == 32
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="spl", embed_dim=D, latent_dim=4, hidden_dim=8)).eval()
+    g = torch.Generator().manual_seed(5)
+    ctx = (torch.randn(1, 2, D, generator=g), torch.randn(1, 2, D, generator=g),
+           torch.ones(1, 2, dtype=torch.bool))
+    cands = torch.randn(1, 2, D, generator=g)  # two candidates: the gap is their difference
+    seen = []
+    real = calibration.posterior_samples
+    monkeypatch.setattr(calibration, "posterior_samples",
+                        lambda m, c, n, seed=None: seen.append((n, seed)) or real(m, c, n, seed))
+    stability, gap, _, top = confidence_features(model, ctx, cands)
+    assert seen == [(32, 0)]
+    rewards = model.reward(cands, model.posterior(*ctx).z)[0]
+    assert gap.item() == pytest.approx((rewards.max() - rewards.min()).item(), abs=1e-6)
+    assert top.item() == int(rewards.argmax())

@@ -168,3 +168,102 @@ def test_labels_to_reach() -> None:
     assert labels_to_reach([0.5, 0.7, 0.8, 0.9]) == pytest.approx(2.6)
     assert labels_to_reach([0.5, 0.9, 0.9, 0.9]) == pytest.approx(0.9)
     assert labels_to_reach([0.6, 0.6, 0.6]) == pytest.approx(1.0)
+
+
+# -- the ceiling's and the baseline's numbers written out --------------------------------------
+
+
+@pytest.mark.parametrize("n", [5, 6])
+def test_gaussian_points_are_seeded_antithetic_draws(n: int) -> None:
+    mean, cov = [1.0, -2.0], [[2.0, 0.5], [0.5, 1.0]]
+    points = gaussian_points(mean, cov, n)  # seed 0 by default
+    assert torch.equal(points, gaussian_points(mean, cov, n, seed=0))
+    chol = torch.linalg.cholesky(torch.tensor(cov, dtype=torch.float64))
+    g = torch.Generator().manual_seed(0)
+    half = torch.randn((n + 1) // 2, 2, generator=g, dtype=torch.float64) @ chol.T
+    expected = torch.tensor(mean, dtype=torch.float64) + torch.cat([half, -half])[:n]
+    torch.testing.assert_close(points, expected, rtol=0, atol=0)
+
+
+def test_bayes_margins_of_users_with_different_counts_equal_each_user_alone() -> None:
+    g = torch.Generator().manual_seed(1)
+    points = torch.randn(64, 3, generator=g, dtype=torch.float64)
+    answered = [torch.randn(k, 3, generator=g) for k in (0, 2, 2, 3, 2)]
+    targets = [torch.randn(r, 3, generator=g) for r in (4, 4, 5, 4, 4)]
+    log_prior = torch.randn(64, generator=g, dtype=torch.float64)
+    together = bayes_margins(points, log_prior, answered, targets, 2.0)
+    small_chunks = bayes_margins(points, log_prior, answered, targets, 2.0, chunk=1)
+    for i in range(5):
+        alone = bayes_margins(points, log_prior, answered[i:i + 1], targets[i:i + 1], 2.0)[0]
+        torch.testing.assert_close(together[i], alone, rtol=0, atol=1e-7)
+        torch.testing.assert_close(small_chunks[i], alone, rtol=0, atol=1e-7)
+        w = torch.softmax(log_prior + torch.nn.functional.logsigmoid(
+            2.0 * points @ answered[i].double().T).sum(1), 0)
+        by_hand = w @ torch.sigmoid(2.0 * points @ targets[i].double().T) - 0.5
+        torch.testing.assert_close(alone, by_hand.float(), rtol=0, atol=1e-7)
+
+
+def test_low_rank_map_zeroes_the_objectives_gradient_from_the_first_answer() -> None:
+    torch.manual_seed(0)
+    base = LowRankBaseline(torch.randn(3, 5), torch.tensor([0.2, -0.1, 0.0]),
+                           torch.tensor([[1.0, 0.2, 0.0], [0.2, 0.5, 0.0], [0.0, 0.0, 2.0]]))
+    precision = torch.linalg.inv(base.prior_cov)
+    for k in (1, 6):
+        answered = torch.randn(k, 5) * 2
+        u = base.user_weights(answered).requires_grad_()
+        d = u - base.prior_mean
+        objective = -torch.nn.functional.logsigmoid(answered @ base.basis.T @ u).sum() \
+            + d @ precision @ d / 2
+        (grad,) = torch.autograd.grad(objective, u)
+        assert grad.abs().max() < 1e-5, k
+        assert (u.detach() - base.prior_mean).abs().max() > 1e-2, "an answer moves u"
+
+
+def test_low_rank_fit_is_the_written_out_joint_fit_with_the_published_defaults() -> None:
+    """Adam on the mean Bradley-Terry loss + user_l2 |u|^2 / (2 n), batches of 16 * batch_users
+    rows, basis ~ N(0, 1/D), u ~ N(0, 0.01); the prior is the users' mean and covariance + 1e-4 I.
+    The defaults (rank 8, 30 epochs, lr 5e-3, user_l2 1e-2, 256 users a batch, seed 0) are
+    the baseline of docs/results."""
+    import torch.nn.functional as F
+
+    emb, _, pairs, _ = planted_world(12)
+    default = LowRankBaseline.fit(emb, pairs)
+    explicit = LowRankBaseline.fit(emb, pairs, rank=8, epochs=30, lr=5e-3, user_l2=1e-2,
+                                   batch_users=256, seed=0)
+    # not bit-equal: with several threads the backward's scatter-add sums in any order
+    for name in ("basis", "prior_mean", "prior_cov"):
+        torch.testing.assert_close(getattr(default, name), getattr(explicit, name),
+                                   rtol=0, atol=1e-5, msg=name)
+    assert default.basis.shape == (8, 12)
+    many_emb, _, many, _ = planted_world(150)  # 4,500 pairs: more than 16 x 256 a batch
+    one_epoch = LowRankBaseline.fit(many_emb, many, epochs=1)
+    torch.testing.assert_close(one_epoch.basis, LowRankBaseline.fit(many_emb, many, epochs=1,
+                                                                   batch_users=256).basis,
+                               rtol=0, atol=1e-5)
+
+    fitted = LowRankBaseline.fit(emb, pairs, rank=2, epochs=3, lr=1e-2, user_l2=0.5,
+                                 batch_users=4, seed=3)
+    g = torch.Generator().manual_seed(3)
+    users = sorted(pairs)
+    diffs = [emb[pairs[u][0]] - emb[pairs[u][1]] for u in users]
+    owner = torch.cat([torch.full((len(d),), i) for i, d in enumerate(diffs)])
+    diff = torch.cat(diffs)
+    basis = (torch.randn(2, 12, generator=g) / math.sqrt(12)).requires_grad_()
+    u = (torch.randn(len(users), 2, generator=g) * 0.1).requires_grad_()
+    opt = torch.optim.Adam([basis, u], lr=1e-2)
+    n = len(diff)
+    n_batches = 0
+    for _ in range(3):
+        for rows in torch.randperm(n, generator=g).split(64):
+            margin = ((diff[rows] @ basis.T) * u[owner[rows]]).sum(1)
+            loss = -F.logsigmoid(margin).mean() + 0.5 * (u ** 2).sum() / (2 * n)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            n_batches += 1
+    assert n_batches == 3 * math.ceil(n / 64) > 3
+    u = u.detach()
+    torch.testing.assert_close(fitted.basis, basis.detach(), rtol=0, atol=1e-6)
+    torch.testing.assert_close(fitted.prior_mean, u.mean(0), rtol=0, atol=1e-6)
+    torch.testing.assert_close(fitted.prior_cov, torch.cov(u.T) + 1e-4 * torch.eye(2),
+                               rtol=0, atol=1e-6)
