@@ -131,6 +131,7 @@ personalize: setup
 	  --run spl+answers+wd1=$(ABLATE)/spl-answers-wd1 \
 	  --calibration $(DEMO_RUNS)/spl/calibration.json --out docs/results/personalize
 	$(PY) bench/persona_check.py --out docs/results/persona_check.json
+	$(PY) bench/backbone_gap.py --data $(DEMO_DATA) --cache $(DEMO_CACHE) --out docs/results/backbone_gap.json
 
 # Issue #6's simulated participants on the previous demo (the four-type world, before the
 # population world of issue #14): active vs random order, into docs/results/. It needs that

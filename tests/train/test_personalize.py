@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,23 +126,8 @@ def test_readout_bayes_equals_the_ceiling_when_embeddings_are_linear_in_attribut
     data, cache = population
     prepared = prepare_data(data, cache)
     ds = prepared.dataset
-    attrs: dict[int, list[float]] = {}
-    for name in ("train", "test"):
-        split, rows = prepared.splits[name], getattr(ds, name)
-        for i, row in enumerate(rows):
-            attrs[int(split.chosen[i])] = row["attributes_chosen"]
-            attrs[int(split.rejected[i])] = row["attributes_rejected"]
-            for j, item in enumerate(row["context"]):
-                pair = ds.survey[item["id"]]
-                ab = (pair["attributes_a"], pair["attributes_b"])
-                chosen, rejected = ab if item["chosen"] == "a" else ab[::-1]
-                attrs[int(split.ctx_chosen[i, j])] = chosen
-                attrs[int(split.ctx_rejected[i, j])] = rejected
-    g = torch.Generator().manual_seed(0)
-    mix = torch.randn(len(next(iter(attrs.values()))), prepared.embeddings.shape[1], generator=g)
-    linear = torch.zeros_like(prepared.embeddings)
-    for text, a in attrs.items():
-        linear[text] = torch.tensor(a) @ mix
+    attrs = _attributes_of_texts(prepared)
+    linear, g = _linear_embeddings(prepared, attrs)
     prepared = dataclasses.replace(prepared, embeddings=linear)
     ctx, targets = readout_deltas(prepared)
     from train.fewshot import attribute_deltas
@@ -167,3 +153,52 @@ def test_fit_readout_refuses_mismatched_rows() -> None:
 
     with pytest.raises(ValueError, match="share N"):
         fit_readout(torch.zeros(3, 4), torch.zeros(2, 6))
+
+
+def _attributes_of_texts(prepared) -> dict[int, list[float]]:
+    """Every text id of the train and test splits -> its attribute vector."""
+    ds = prepared.dataset
+    attrs: dict[int, list[float]] = {}
+    for name in ("train", "test"):
+        split, rows = prepared.splits[name], getattr(ds, name)
+        for i, row in enumerate(rows):
+            attrs[int(split.chosen[i])] = row["attributes_chosen"]
+            attrs[int(split.rejected[i])] = row["attributes_rejected"]
+            for j, item in enumerate(row["context"]):
+                pair = ds.survey[item["id"]]
+                ab = (pair["attributes_a"], pair["attributes_b"])
+                chosen, rejected = ab if item["chosen"] == "a" else ab[::-1]
+                attrs[int(split.ctx_chosen[i, j])] = chosen
+                attrs[int(split.ctx_rejected[i, j])] = rejected
+    return attrs
+
+
+def _linear_embeddings(prepared, attrs: dict[int, list[float]]) -> tuple[torch.Tensor, torch.Generator]:
+    """Embeddings that are an exact linear image of each text's attributes."""
+    g = torch.Generator().manual_seed(0)
+    mix = torch.randn(len(next(iter(attrs.values()))), prepared.embeddings.shape[1], generator=g)
+    linear = torch.zeros_like(prepared.embeddings)
+    for text, a in attrs.items():
+        linear[text] = torch.tensor(a) @ mix
+    return linear, g
+
+
+def test_backbone_gap_is_nothing_on_a_linear_world_and_something_on_a_noisy_one(population) -> None:
+    """bench/backbone_gap.py: with embeddings linear in the attributes the read-out scores
+    exactly like the true attributes and reads every sign right; noise costs both."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from backbone_gap import gap
+    from train.fit import prepare_data
+
+    data, cache = population
+    prepared = prepare_data(data, cache)
+    linear, g = _linear_embeddings(prepared, _attributes_of_texts(prepared))
+    exact = gap(dataclasses.replace(prepared, embeddings=linear))
+    # held-out users weigh every attribute, so their margins never tie; a persona weighs one,
+    # and a pair equal in it ties exactly on the true attributes but not on any read-out
+    assert exact["readout"]["heldout"] == exact["true_attributes"]["heldout"]
+    assert set(exact["readout_sign_accuracy"].values()) == {1.0}
+    noisy = gap(dataclasses.replace(prepared, embeddings=linear + 10.0 * torch.randn(linear.shape, generator=g)))
+    assert noisy["true_attributes"] == exact["true_attributes"]
+    assert noisy["readout"]["heldout"] < exact["readout"]["heldout"]
+    assert min(noisy["readout_sign_accuracy"].values()) < 1.0
