@@ -150,6 +150,16 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "the batch fit builds without targets (its "
                                              "generator is a private one)",
     },
+    "app/service.py": {
+        "line 238: USub removed": "`new.shape[1]` for `new.shape[-1]`: the embedder returns "
+                                  "[M, D], so both are D",
+        "line 430: USub removed": "the pack file's `dim` when its metadata lacks one: -1 and 1 "
+                                  "are both unequal to any model width (>= 2), so the vectors "
+                                  "are refused either way",
+        "line 430: 1 -> 2": "the pack file's `dim` when its metadata lacks one: -1 and -2 are "
+                            "both unequal to any model width, so the vectors are refused "
+                            "either way",
+    },
     "app/store.py": {
         "line 244: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
         "line 304: And -> Or": "a session is finished exactly when it has a completion code "
@@ -232,6 +242,19 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 173: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
                                                "up to float rounding (both runs compared in "
                                                "the tests use the same variant)",
+    },
+    "app/service.py": {
+        "line 101: call statement removed": "`move_to_end` in the cache's put: put is only "
+                                            "called for texts the cache lacked, which a new "
+                                            "key already places last",
+        "line 133: 2048 -> 2049": "the default size of the typed-text embedding cache",
+        "line 158: 2048 -> 2049": "the default size of the typed-text embedding cache",
+    },
+    "app/handlers.py": {
+        "line 64: 1 -> 2": "which bit of the session's digest picks the A/B order of a pair: "
+                           "any bit is an equally fair, equally reproducible coin",
+        "line 64: 0 -> 1": "which byte of the session's digest picks the A/B order of a pair: "
+                           "any byte is an equally fair, equally reproducible coin",
     },
     "app/store.py": {
         "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",

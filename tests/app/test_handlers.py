@@ -178,6 +178,9 @@ def test_admin_tools_need_the_token(store: Store, service: Service, tmp_path: Pa
     assert sorted(p.name for p in paths) == ["labels.csv", "labels.jsonl", "rankings.jsonl",
                                              "trl.jsonl"]
     assert len(paths[0].read_text(encoding="utf-8").splitlines()) == 8
+    exports = [e for e in store.events() if e["kind"] == "export"]  # the audit trail says so
+    assert [e["payload"] for e in exports] == [{"files": ["labels.jsonl", "labels.csv",
+                                                          "trl.jsonl", "rankings.jsonl"]}]
     stats = h.admin_stats(store, ADMIN, "s3cret")
     assert stats["participants"][0]["n_labels"] == 8
     assert stats["attention"]["n_judged_sessions"] == 1
@@ -358,3 +361,13 @@ def test_the_active_seed_is_the_session_and_answer_count_hmac(store: Store, serv
     h.next_pair(store, service, sid)
     digest = hmac.new(sid.encode(), b"query-1", hashlib.sha256).digest()
     assert seeds == [int.from_bytes(digest[:4], "big")]
+
+
+def test_a_participant_id_must_be_text_and_candidates_a_list(store: Store) -> None:
+    with pytest.raises(h.HandlerError, match="participant id must be text"):
+        h.start_session(store, participant=42)  # type: ignore[arg-type]
+    assert h.start_session(store, participant=None)  # no id: an anonymous one
+    for bad in ("one text, not a list", None, 3, {"a": "b"}):
+        with pytest.raises(h.HandlerError, match="must be a list of texts"):
+            h.clean_candidates(bad)
+    assert h.clean_candidates(("a", "b")) == ["a", "b"]

@@ -332,3 +332,61 @@ def test_select_pair_uses_the_spl_run_and_needs_items(service: Service) -> None:
         assert service.select_pair(_context(service, 1), items, seed=0) is None
     finally:
         service.runs = runs
+
+
+def test_the_latent_map_centres_before_projecting(service: Service) -> None:
+    """point = (z - mean) @ components.T and cloud = (samples - mean) @ components.T, checked
+    with a non-zero mean (the tiny runs' maps are centred at 0, where + and - agree)."""
+    run = service.runs["spl"]
+    saved = run.latent_map
+    shifted = {**saved, "mean": [0.5 * (i + 1) * (-1) ** i for i in range(len(saved["mean"]))]}
+    run.latent_map = shifted
+    try:
+        person = service.personalise(_context(service, 2))
+        latent = service.latent(person)["spl"]
+    finally:
+        run.latent_map = saved
+    mean, comps = torch.tensor(shifted["mean"]), torch.tensor(shifted["components"])
+    point = (person.z["spl"] - mean) @ comps.T
+    cloud = (person.samples["spl"] - mean) @ comps.T
+    assert (latent["x"], latent["y"]) == pytest.approx((float(point[0]), float(point[1])), abs=1e-5)
+    assert latent["sd"] == pytest.approx([float(v) for v in cloud.std(0)], abs=1e-5)
+    got = torch.tensor(latent["samples"])
+    torch.testing.assert_close(got, cloud, atol=1e-4, rtol=0)
+
+
+def test_two_runs_of_the_same_name_keep_both_under_their_folder_names(
+        assets_dir: Path, tmp_path: Path, embedder) -> None:
+    import shutil
+
+    twin = tmp_path / "spl-copy"
+    shutil.copytree(assets_dir / "runs" / "spl", twin)
+    svc = Service.from_folders([assets_dir / "runs" / "spl", twin], assets_dir, embedder=embedder)
+    assert list(svc.runs) == ["spl", "spl-copy"]
+    assert [run.name for run in svc.runs.values()] == ["spl", "spl-copy"]
+
+
+def test_the_backbone_loads_once_on_warm_up_or_first_use_and_never_without_a_loader(
+        service: Service) -> None:
+    from app_fixtures import FakeEmbedder
+
+    loads = []
+
+    def loader() -> FakeEmbedder:
+        loads.append(1)
+        return FakeEmbedder()
+
+    lazy = Service(service.runs, service.pack, embedder_loader=loader)
+    assert not lazy.backbone_loaded and loads == []
+    lazy.warm_up()  # the backbone and the probe set, now
+    assert lazy.backbone_loaded and loads == [1] and lazy._probe is not None
+    lazy.warm_up()
+    lazy.vectors("A typed prompt", ["new text"])
+    assert loads == [1]  # loaded once
+    first_use = Service(service.runs, service.pack, embedder_loader=loader)
+    first_use.vectors("A typed prompt", ["another new text"])
+    assert loads == [1, 1] and first_use.backbone_loaded
+    none = Service(service.runs, service.pack)
+    assert not none.backbone_loaded
+    with pytest.raises(ServiceError, match="No backbone is available"):
+        none.vectors("A typed prompt", ["never embedded"])
