@@ -150,6 +150,17 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "the batch fit builds without targets (its "
                                              "generator is a private one)",
     },
+    "spl_model/checkpoint.py": {
+        "line 92: 0 -> 1": "a config without format_version read as 0 or as 1: both are <= "
+                           "FORMAT_VERSION (1), so it loads either way",
+        "line 112: call statement removed": "_read_weights' own pickle refusal: its one caller, "
+                                            "load_model, refuses the pickles of a folder "
+                                            "without weights before reading any",
+        "line 162: 0 -> 1": "counting a layer's stored blocks from 1: block 0 exists whenever "
+                            "the layer does, so the count is the same",
+        "line 196: True -> False": "strict loading: _check_state has already refused missing, "
+                                   "extra and mis-shaped tensors",
+    },
     "app/service.py": {
         "line 238: USub removed": "`new.shape[1]` for `new.shape[-1]`: the embedder returns "
                                   "[M, D], so both are D",
@@ -255,6 +266,15 @@ HARMLESS: dict[str, dict[str, str]] = {
                            "any bit is an equally fair, equally reproducible coin",
         "line 64: 0 -> 1": "which byte of the session's digest picks the A/B order of a pair: "
                            "any byte is an equally fair, equally reproducible coin",
+    },
+    "spl_model/checkpoint.py": {
+        "line 74: 2 -> 3": "config.json's indent: the same JSON",
+        "line 74: True -> False": "config.json's key order: the same JSON object",
+        "line 118: comparison 0: GtE -> Gt": "the shortest file that could be safetensors: a "
+                                             "9-byte file is no model and fails to load "
+                                             "either way",
+        "line 118: 9 -> 10": "the shortest file that could be safetensors: a 9-byte file is no "
+                             "model and fails to load either way",
     },
     "app/store.py": {
         "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",

@@ -233,3 +233,38 @@ def test_a_made_layout_that_does_not_fit_the_model_is_refused(run_dir):
     _write_config(run_dir, config)  # the layers exist, but the tensors were stored in 1 block
     with pytest.raises(CheckpointError, match="does not match its config"):
         load_model(run_dir)
+
+
+def test_a_plain_pickle_named_model_safetensors_is_called_a_pickle(run_dir):
+    """A protocol-2 pickle starts with 0x80 and has no safetensors header: refused by name,
+    not with a confusing safetensors error."""
+    import pickle
+
+    (run_dir / "model.safetensors").write_bytes(pickle.dumps({"weights": [1.0, 2.0]}, protocol=2))
+    with pytest.raises(CheckpointError, match="pickle / torch.save archive"):
+        load_model(run_dir)
+
+
+def test_save_makes_missing_parents_and_saves_again_over_a_run(tmp_path, make_model, make_batch):
+    model = make_model("vpl")
+    folder = save_model(model, tmp_path / "new" / "nested" / "run")
+    again = save_model(model, folder)  # the folder exists: replaced, not refused
+    assert again == folder and sorted(p.name for p in folder.iterdir()) == ["config.json",
+                                                                            "model.safetensors"]
+    torch.testing.assert_close(load_model(folder).margins(make_batch()),
+                               model.eval().margins(make_batch()))
+
+
+def test_load_run_files_reads_model_config_and_report(run_dir):
+    from spl_model.checkpoint import load_run_files
+
+    files = load_run_files(run_dir)
+    assert files.report is None  # no report.json yet
+    assert files.config == _config(run_dir) and not files.model.training
+    (run_dir / "report.json").write_text('{"accuracy": 0.75}')
+    assert load_run_files(run_dir).report == {"accuracy": 0.75}
+    (run_dir / "report.json").write_text("[1, 2]")  # JSON, but not an object
+    assert load_run_files(run_dir).report is None
+    (run_dir / "report.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="report.json is not valid JSON"):
+        load_run_files(run_dir)

@@ -268,3 +268,44 @@ def test_confidence_features_use_32_seeded_samples_and_two_candidates_suffice(mo
     rewards = model.reward(cands, model.posterior(*ctx).z)[0]
     assert gap.item() == pytest.approx((rewards.max() - rewards.min()).item(), abs=1e-6)
     assert top.item() == int(rewards.argmax())
+
+
+def test_attribute_deltas_by_hand() -> None:
+    """Each target and context answer as attr(chosen) - attr(rejected), the side the user
+    chose first; padding masked out and zero."""
+    from types import SimpleNamespace
+
+    from train.fewshot import attribute_deltas
+
+    survey = {"s1": {"attributes_a": [1.0, 1.0], "attributes_b": [-1.0, 1.0]},
+              "s2": {"attributes_a": [1.0, -1.0], "attributes_b": [1.0, 1.0]}}
+    rows = [{"attributes_chosen": [1.0, -1.0], "attributes_rejected": [-1.0, -1.0],
+             "context": [{"id": "s1", "chosen": "a"}, {"id": "s2", "chosen": "b"}]},
+            {"attributes_chosen": [-1.0, 1.0], "attributes_rejected": [1.0, -1.0],
+             "context": [{"id": "s2", "chosen": "a"}]}]
+    ctx, mask, targets = attribute_deltas(SimpleNamespace(test=rows, survey=survey), "test")
+    assert targets.tolist() == [[2.0, 0.0], [-2.0, 2.0]]
+    assert mask.tolist() == [[True, True], [True, False]]
+    assert ctx.tolist() == [[[2.0, 0.0], [0.0, 2.0]], [[0.0, -2.0], [0.0, 0.0]]]
+
+
+def test_labels_to_reach_rounds_to_three_digits_and_caps_at_the_last_k() -> None:
+    from train.fewshot import labels_to_reach
+
+    # goal 0.77 is crossed between k = 1 (0.53) and k = 2 (0.8): 1 + 0.24 / 0.27
+    assert labels_to_reach([0.5, 0.53, 0.8]) == 1.889
+    # a falling curve: goal 0.8 - 0.9 * 0.3 = 0.53, crossed between k = 1 and k = 2
+    assert labels_to_reach([0.8, 0.6, 0.5]) == pytest.approx(1.7)
+    # a goal beyond the curve (share > 1) is never reached: the last k
+    assert labels_to_reach([0.5, 0.6, 0.7], share=1.5) == 2.0
+
+
+def test_the_published_ks_and_the_groups_rows() -> None:
+    """The k of every few-shot curve (issue 14's list) and which rows each group holds."""
+    from train.fewshot import KS
+
+    assert KS == (0, 1, 2, 4, 8, 12)
+    split, _ = make_split()
+    masks = groups(split)
+    assert masks["heldout"].tolist() == [t == "heldout" for t in split.user_types]
+    assert masks["personas"].tolist() == [t.startswith("persona") for t in split.user_types]
