@@ -371,3 +371,12 @@ def test_a_participant_id_must_be_text_and_candidates_a_list(store: Store) -> No
         with pytest.raises(h.HandlerError, match="must be a list of texts"):
             h.clean_candidates(bad)
     assert h.clean_candidates(("a", "b")) == ["a", "b"]
+
+
+def test_a_session_keeps_its_study_and_external_ids_and_blank_ones_are_none(store: Store) -> None:
+    sid = h.start_session(store, "P1", study_id="S1", external_session_id="X1", mode="active")
+    record = store.get_session(sid)
+    assert (record.participant_id, record.study_id, record.external_session_id, record.mode) == \
+        ("P1", "S1", "X1", "active")
+    blank = store.get_session(h.start_session(store, "P2", study_id="", external_session_id=""))
+    assert (blank.study_id, blank.external_session_id) == (None, None)
