@@ -103,6 +103,12 @@ class ModelConfig:
                           "only (0 = none, the paper): regularises the reading of responses "
                           "across prompts the decoder has not seen"},
     )
+    linear_reward: bool = field(
+        default=False,
+        metadata={"help": "the decoder reads the response through one linear layer instead of "
+                          "an MLP (FiLM stays): each user's reward is linear in the embedding, "
+                          "as in the low-rank baseline, and cannot memorise training prompts"},
+    )
     mean_bound: float = field(
         default=1.0,
         metadata={"help": "posterior mean clamped to [-b, b] (paper: 1; wider lets z reach "

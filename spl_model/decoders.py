@@ -11,6 +11,11 @@
 
 Both evaluate the first layer as ``W_x x + W_z z``: the ``z`` half is computed once per user
 instead of once per response (same numbers as concatenating).
+
+With ``linear=True`` (``ModelConfig.linear_reward``) both read the response through one linear
+layer instead of an MLP: FiLM becomes ``r = w_o . (gamma * (W x + W_z z) + beta) + b_o`` and
+the concatenation ``r = w_o . (W x + W_z z) + b_o``. Every user's reward is then linear in the
+embedding (as in the low-rank baseline), so it cannot memorise the training prompts.
 """
 
 from __future__ import annotations
@@ -45,16 +50,17 @@ class ConcatDecoder(nn.Module):
         torch.Size([2, 5])
     """
 
-    def __init__(self, embed_dim: int, z_dim: int, hidden_dim: int) -> None:
+    def __init__(self, embed_dim: int, z_dim: int, hidden_dim: int, linear: bool = False) -> None:
         super().__init__()
         self.first = SplitInputLinear(embed_dim, z_dim, hidden_dim)
-        self.second = nn.Linear(hidden_dim, hidden_dim)
+        self.second = None if linear else nn.Linear(hidden_dim, hidden_dim)
         self.out = nn.Linear(hidden_dim, 1)
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         """x ``[B, N, D]``, z ``[B, Z]`` -> rewards ``[B, N]``."""
-        h = F.leaky_relu(self.first(x, z), 0.2)  # [B, N, H]
-        h = F.leaky_relu(self.second(h), 0.2)  # [B, N, H]
+        h = self.first(x, z)  # [B, N, H]
+        if self.second is not None:
+            h = F.leaky_relu(self.second(F.leaky_relu(h, 0.2)), 0.2)  # [B, N, H]
         return self.out(h).squeeze(-1)  # [B, N]
 
 
@@ -66,11 +72,12 @@ class FiLMDecoder(nn.Module):
         torch.Size([2, 5])
     """
 
-    def __init__(self, embed_dim: int, z_dim: int, hidden_dim: int) -> None:
+    def __init__(self, embed_dim: int, z_dim: int, hidden_dim: int, linear: bool = False) -> None:
         super().__init__()
         half = max(hidden_dim // 2, 1)
-        self.first = SplitInputLinear(embed_dim, z_dim, half)  # W1
-        self.second = nn.Linear(half, hidden_dim)  # W2
+        self.linear = linear
+        self.first = SplitInputLinear(embed_dim, z_dim, hidden_dim if linear else half)  # W1
+        self.second = None if linear else nn.Linear(half, hidden_dim)  # W2
         self.film_hidden = nn.Linear(z_dim, 2 * hidden_dim)  # W3
         self.film_out = nn.Linear(2 * hidden_dim, 2 * hidden_dim)  # W4
         self.out = nn.Linear(hidden_dim, 1)  # w_o, b_o
@@ -83,8 +90,11 @@ class FiLMDecoder(nn.Module):
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         """x ``[B, N, D]``, z ``[B, Z]`` -> rewards ``[B, N]``."""
-        h = F.leaky_relu(self.first(x, z), 0.2)  # [B, N, H/2]
-        h = F.leaky_relu(self.second(h), 0.2)  # [B, N, H]
+        h = self.first(x, z)  # [B, N, H/2] (linear: [B, N, H])
+        if self.second is not None:
+            h = F.leaky_relu(self.second(F.leaky_relu(h, 0.2)), 0.2)  # [B, N, H]
         gamma, beta = self.modulation(z)  # [B, H] each
-        h = F.leaky_relu(gamma.unsqueeze(1) * h + beta.unsqueeze(1), 0.2)  # [B, N, H]
+        h = gamma.unsqueeze(1) * h + beta.unsqueeze(1)  # [B, N, H]
+        if not self.linear:
+            h = F.leaky_relu(h, 0.2)
         return self.out(h).squeeze(-1)  # [B, N]

@@ -182,9 +182,9 @@ class RewardModel(nn.Module):
             ctx_dim = Z // 2 if split else Z
             self.flow = AffineFlow(Z, ctx_dim, ctx_dim, cfg.n_flows, seed=cfg.flow_seed)
         if cfg.kind == "spl" and cfg.film:
-            self.decoder: nn.Module = FiLMDecoder(D, cfg.z_dim, H)
+            self.decoder: nn.Module = FiLMDecoder(D, cfg.z_dim, H, cfg.linear_reward)
         else:
-            self.decoder = ConcatDecoder(D, cfg.z_dim, H)
+            self.decoder = ConcatDecoder(D, cfg.z_dim, H, cfg.linear_reward)
         # optional personal term z . (U x): a low-rank head the latent steers directly
         self.latent_head = (nn.Linear(D, cfg.z_dim, bias=False)
                             if cfg.latent_head and cfg.has_latent else None)

@@ -95,3 +95,25 @@ def test_film_decoder_widths(hidden_dim, half):
     gamma, beta = decoder.modulation(z)
     expected = decoder.out(_lrelu(gamma[:, None] * h + beta[:, None])).squeeze(-1)
     torch.testing.assert_close(decoder(x, z), expected)
+
+
+@pytest.mark.parametrize("decoder_cls", [FiLMDecoder, ConcatDecoder])
+def test_linear_decoders_by_hand_and_affine_in_the_response(decoder_cls):
+    """linear=True: FiLM r = w_o . (gamma * (W [x; z] + b) + beta) + b_o, concat
+    r = w_o . (W [x; z] + b) + b_o; one layer of width H, and for a fixed user the reward of a
+    blend of two responses is the same blend of their rewards (no memorising nonlinearity)."""
+    torch.manual_seed(0)
+    decoder = decoder_cls(embed_dim=6, z_dim=4, hidden_dim=8, linear=True)
+    assert decoder.first.out_features == 8 and decoder.second is None
+    x, z = torch.randn(2, 3, 6) * 3, torch.randn(2, 4) * 3
+    h = decoder.first(x, z)
+    if decoder_cls is FiLMDecoder:
+        gamma, beta = decoder.modulation(z)
+        h = gamma[:, None] * h + beta[:, None]
+    torch.testing.assert_close(decoder(x, z), decoder.out(h).squeeze(-1))
+    a, b = torch.randn(2, 1, 6) * 3, torch.randn(2, 1, 6) * 3
+    blend = decoder(0.3 * a + 0.7 * b, z)
+    torch.testing.assert_close(blend, 0.3 * decoder(a, z) + 0.7 * decoder(b, z))
+    nonlinear = decoder_cls(embed_dim=6, z_dim=4, hidden_dim=8)
+    assert not torch.allclose(nonlinear(0.3 * a + 0.7 * b, z),
+                              0.3 * nonlinear(a, z) + 0.7 * nonlinear(b, z))

@@ -519,13 +519,14 @@ def test_a_zero_guide_weight_skips_the_guide_and_its_swap_pass(make_model, make_
 def test_model_config_defaults_are_the_papers_settings():
     """SPL's published recipe (SPL.md): D = 384, Z = H = 1024, 2 flows, beta 3e-6, guide
     weight 1e-5, eta 0.1, 1 free nat, annealing period 10k, AU threshold 0.005, every SPL
-    part on, orderings seed 0, mean pooling, no input dropout, mean in [-1, 1], log-variance in
+    part on, orderings seed 0, mean pooling, no input dropout, an MLP reward, mean in [-1, 1], log-variance in
     [-1, 1]."""
     assert ModelConfig() == ModelConfig(
         kind="spl", embed_dim=384, latent_dim=1024, hidden_dim=1024, n_flows=2, beta=3e-6,
         guide_weight=1e-5, eta=0.1, free_nats=1.0, anneal_steps=10_000, au_threshold=0.005,
         guide=True, split_context=True, film=True, flow_seed=0, pooling="mean",
-        latent_head=False, evidence_mean=False, input_dropout=0.0, mean_bound=1.0, logvar_min=-1.0)
+        latent_head=False, evidence_mean=False, input_dropout=0.0, linear_reward=False,
+        mean_bound=1.0, logvar_min=-1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         ModelConfig().beta = 1.0  # type: ignore[misc]
 
@@ -567,4 +568,4 @@ def test_config_properties_per_kind():
     assert not ModelConfig(kind="spl", latent_dim=4, n_flows=0).uses_flow
     assert ModelConfig(kind="ivpl", latent_dim=4, n_flows=1).uses_flow  # one layer is a flow
     assert ModelConfig(kind="spl", latent_dim=4, n_flows=0).uses_free_nats
-    assert ModelConfig().to_dict()["kind"] == "spl" and len(ModelConfig().to_dict()) == 21
+    assert ModelConfig().to_dict()["kind"] == "spl" and len(ModelConfig().to_dict()) == 22

@@ -89,3 +89,16 @@ def test_input_dropout_drops_response_features_in_training_only(kind: str) -> No
     assert torch.equal(torch.get_rng_state(), state)  # p = 0 consumes no randomness
     with pytest.raises(ValueError, match="input_dropout"):
         tiny_model(kind, input_dropout=1.0)
+
+
+@pytest.mark.parametrize("kind", ["spl", "vpl", "btl"])
+def test_linear_reward_builds_the_one_layer_decoder(kind: str) -> None:
+    """ModelConfig.linear_reward reaches the decoder (FiLM for SPL, concatenation otherwise):
+    one layer of width H and a reward affine in the response for every user."""
+    model = tiny_model(kind, linear_reward=True).eval()
+    assert model.decoder.second is None and model.decoder.first.out_features == model.cfg.hidden_dim
+    a, b = torch.randn(2, 1, D), torch.randn(2, 1, D)
+    z = torch.randn(2, model.cfg.z_dim)
+    torch.testing.assert_close(model.reward(0.25 * a + 0.75 * b, z),
+                               0.25 * model.reward(a, z) + 0.75 * model.reward(b, z))
+    assert tiny_model(kind).decoder.second is not None  # the default stays the paper's MLP
