@@ -17,7 +17,7 @@ import click
 from spl_model.config import MODEL_KINDS, ModelConfig
 from train.cli_data import config_options
 from train.cli_embed import backbone_options
-from train.fit_config import MODEL_FIELDS, FitConfig
+from train.fit_config import MODEL_FIELDS, MODEL_FIXED, FitConfig
 
 __all__ = ["evaluate", "fit"]
 
@@ -43,7 +43,7 @@ def _pick(cls: type, values: dict[str, Any], names: tuple[str, ...] | None = Non
 @click.option("--overwrite", is_flag=True, help="Replace a finished or interrupted run in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @backbone_options
-@config_options(ModelConfig, exclude=("kind", "embed_dim", "flow_seed"))
+@config_options(ModelConfig, exclude=MODEL_FIXED)
 @config_options(FitConfig, exclude=())
 def fit(data_dir: Path, cache_dir: Path, out: Path, kind: str, overwrite: bool, quiet: bool,
         backbone: str, quantize: str, max_length: int | None, device: str | None, **values: Any) -> None:

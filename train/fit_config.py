@@ -6,14 +6,17 @@ flags without importing torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-__all__ = ["MODEL_FIELDS", "FitConfig"]
+from spl_model.config import ModelConfig
 
-MODEL_FIELDS = ("latent_dim", "hidden_dim", "n_flows", "beta", "guide_weight", "eta",
-                "free_nats", "anneal_steps", "au_threshold", "guide", "split_context", "film",
-                "mean_bound", "logvar_min", "pooling", "latent_head", "evidence_mean",
-                "input_dropout")
+__all__ = ["MODEL_FIELDS", "MODEL_FIXED", "FitConfig"]
+
+MODEL_FIXED = ("kind", "embed_dim", "flow_seed")
+"""ModelConfig fields ``fit`` sets itself (the ``--model`` kind, the backbone's width, the seed)."""
+
+MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig) if f.name not in MODEL_FIXED)
+"""Every other ModelConfig field: one ``fit`` flag each, passed through to the model."""
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,35 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
 
+
+
+# one non-default value per model flag of `fit` (a new ModelConfig field must be added here)
+EVERY_MODEL_FLAG = {
+    "latent_dim": 6, "hidden_dim": 12, "n_flows": 1, "beta": 0.5, "guide_weight": 0.25,
+    "eta": 0.5, "free_nats": 0.5, "anneal_steps": 7, "au_threshold": 0.01, "guide": False,
+    "split_context": False, "film": False, "pooling": "sum", "latent_head": True,
+    "evidence_mean": True, "input_dropout": 0.1, "linear_reward": True, "mean_bound": 2.0,
+    "logvar_min": -3.0,
+}
+
+
+def test_every_model_flag_of_fit_reaches_the_run(prepared, tmp_path: Path) -> None:
+    """Each ModelConfig flag `fit --help` offers lands in the run's config.json (a flag that
+    is parsed and then dropped would silently train the default model)."""
+    from spl_model import ModelConfig
+    from train.fit_config import MODEL_FIELDS, MODEL_FIXED
+
+    assert set(EVERY_MODEL_FLAG) == set(MODEL_FIELDS)
+    assert set(MODEL_FIELDS) | set(MODEL_FIXED) == set(ModelConfig.__dataclass_fields__)
+    root, _ = prepared
+    args = ["fit", "--data", str(root / "data"), "--cache", str(root / "cache"),
+            "--out", str(tmp_path / "run"), "--model", "spl", "--max-steps", "2",
+            "--batch-size", "8", "--quiet"]
+    for name, value in EVERY_MODEL_FLAG.items():
+        args += [f"--{name.replace('_', '-')}", str(value).lower() if isinstance(value, bool) else str(value)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    model = json.loads((tmp_path / "run" / "config.json").read_text())["model"]
+    assert {name: model[name] for name in EVERY_MODEL_FLAG} == EVERY_MODEL_FLAG
+    for name, value in EVERY_MODEL_FLAG.items():
+        assert ModelConfig.__dataclass_fields__[name].default != value, name
