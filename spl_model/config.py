@@ -150,6 +150,13 @@ class ModelConfig:
             raise ValueError(f"mean_bound={self.mean_bound} must be > 0.")
         if not -20 <= self.logvar_min <= 1:
             raise ValueError(f"logvar_min={self.logvar_min} must be in [-20, 1] (the upper clamp is 1).")
+        concat = not (self.kind == "spl" and self.film)
+        if self.linear_reward and concat and self.kind != "btl" and not (self.latent_head and self.has_latent):
+            raise ValueError(
+                f"linear_reward=True with kind={self.kind!r} and the concatenation decoder adds z "
+                "as a constant per user, which cancels in every comparison: the model would be "
+                "BTL. Set latent_head=True (spl/vpl/ivpl), or keep the MLP (linear_reward=False)."
+            )
         for name in ("beta", "guide_weight", "eta", "free_nats", "au_threshold"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 0.")

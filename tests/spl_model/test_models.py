@@ -537,6 +537,9 @@ def test_model_config_defaults_are_the_papers_settings():
     {"kind": "vpl", "latent_dim": 1}, {"n_flows": 0}, {"anneal_steps": 1},
     {"logvar_min": -20.0}, {"logvar_min": 1.0}, {"mean_bound": 1e-3}, {"pooling": "sum"},
     {"beta": 0.0, "guide_weight": 0.0, "eta": 0.0, "free_nats": 0.0, "au_threshold": 0.0},
+    {"linear_reward": True}, {"kind": "btl", "linear_reward": True},
+    {"kind": "vpl", "linear_reward": True, "latent_head": True},
+    {"film": False, "linear_reward": True, "latent_head": True},
 ])
 def test_config_edges_that_are_valid(values):
     ModelConfig(**values)
@@ -553,6 +556,9 @@ def test_config_edges_that_are_valid(values):
     ({"free_nats": -1.0}, "free_nats=-1.0 must be >= 0"),
     ({"au_threshold": -1.0}, "au_threshold=-1.0 must be >= 0"),
     ({"kind": "spl", "latent_dim": 3}, "use an even latent_dim such as 4"),
+    ({"kind": "vpl", "linear_reward": True}, "linear_reward=True with kind='vpl'"),
+    ({"kind": "spl", "film": False, "linear_reward": True}, "the model would be BTL"),
+    ({"kind": "oracle", "linear_reward": True, "latent_head": True}, "kind='oracle'"),
 ])
 def test_config_refusals_name_the_field(values, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -95,7 +95,7 @@ def test_input_dropout_drops_response_features_in_training_only(kind: str) -> No
 def test_linear_reward_builds_the_one_layer_decoder(kind: str) -> None:
     """ModelConfig.linear_reward reaches the decoder (FiLM for SPL, concatenation otherwise):
     one layer of width H and a reward affine in the response for every user."""
-    model = tiny_model(kind, linear_reward=True).eval()
+    model = tiny_model(kind, linear_reward=True, latent_head=kind == "vpl").eval()
     assert model.decoder.second is None and model.decoder.first.out_features == model.cfg.hidden_dim
     a, b = torch.randn(2, 1, D), torch.randn(2, 1, D)
     z = torch.randn(2, model.cfg.z_dim)
