@@ -56,14 +56,16 @@ clean:
 # (+ oracle for the report) -> the confidence calibrators -> assets/. Every step is resumable;
 # re-running skips what is finished. SPL and VPL get the same fixes (several target pairs per
 # context, sum pooling, the evidence path to the posterior mean, a linear latent head, wider
-# posterior bounds, beta = 1e-3) so the side-by-side stays fair; docs/results/personalize.md
-# has the ablations.
+# posterior bounds, beta = 1e-3, a reward linear in the response) so the side-by-side stays
+# fair; docs/results/personalize.md has the ablations. The oracle keeps the MLP decoder
+# (with a linear one its true features would cancel in every comparison).
 DEMO_DATA := datasets/population
 DEMO_DATA_ARGS := --world population
 DEMO_CACHE := cache
 DEMO_RUNS := runs/demo
 DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 \
   --mean-bound 3 --logvar-min -6 --pooling sum --latent-head true --evidence-mean true
+DEMO_LINEAR := --linear-reward true
 DEMO_FIT := --epochs 6 --lr 2e-3 --eval-every 500 --batch-size 64 --targets-per-context 8
 DEMO_PACK := --pairs 10 --prompts 6 --candidates 5
 
@@ -74,7 +76,8 @@ train-demo: setup
 	for kind in spl vpl btl oracle; do \
 	  test -f $(DEMO_RUNS)/$$kind/report.json || \
 	  $(PY) -m train fit --data $(DEMO_DATA) --cache $(DEMO_CACHE) --model $$kind \
-	    $(DEMO_MODEL) $(DEMO_FIT) --out $(DEMO_RUNS)/$$kind || exit 1; \
+	    $(DEMO_MODEL) $$(test $$kind = oracle || echo $(DEMO_LINEAR)) $(DEMO_FIT) \
+	    --out $(DEMO_RUNS)/$$kind || exit 1; \
 	done
 	for kind in spl vpl; do \
 	  test -f $(DEMO_RUNS)/$$kind/calibration.json || \
@@ -122,13 +125,29 @@ personalize: setup
 	test -f $(ABLATE)/spl-answers-wd1/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
 	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
 	  --weight-decay 1.0 --out $(ABLATE)/spl-answers-wd1
+	for kind in spl vpl btl; do \
+	  test -f $(ABLATE)/$$kind-mlp/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_FIT) --out $(ABLATE)/$$kind-mlp || exit 1; \
+	done
+	test -f $(ABLATE)/spl-lin-answers/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) \
+	  --answer-targets true --out $(ABLATE)/spl-lin-answers
+	test -f $(ABLATE)/spl-lin-12ep/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --epochs 12 \
+	  --out $(ABLATE)/spl-lin-12ep
+	test -f $(ABLATE)/spl-lin-h64/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --hidden-dim 64 \
+	  --out $(ABLATE)/spl-lin-h64
 	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
 	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
 	  --run oracle=$(DEMO_RUNS)/oracle --run spl-wide-3ep=$(ABLATE)/spl-wide \
 	  --run spl-sum-head-3ep=$(ABLATE)/spl-sh --run spl-evidence-3ep=$(ABLATE)/spl-ev \
 	  --run spl-1-target=$(ABLATE)/spl-ev6-t1 --run spl+answers=$(ABLATE)/spl-answers \
 	  --run vpl+answers=$(ABLATE)/vpl-answers --run spl+answers+dropout=$(ABLATE)/spl-answers-dropout \
-	  --run spl+answers+wd1=$(ABLATE)/spl-answers-wd1 \
+	  --run spl+answers+wd1=$(ABLATE)/spl-answers-wd1 --run spl-mlp=$(ABLATE)/spl-mlp \
+	  --run vpl-mlp=$(ABLATE)/vpl-mlp --run btl-mlp=$(ABLATE)/btl-mlp \
+	  --run spl+answers-linear=$(ABLATE)/spl-lin-answers --run spl-12ep=$(ABLATE)/spl-lin-12ep \
+	  --run spl-h64=$(ABLATE)/spl-lin-h64 \
 	  --calibration $(DEMO_RUNS)/spl/calibration.json --out docs/results/personalize
 	$(PY) bench/persona_check.py --out docs/results/persona_check.json
 	$(PY) bench/backbone_gap.py --data $(DEMO_DATA) --cache $(DEMO_CACHE) --out docs/results/backbone_gap.json
