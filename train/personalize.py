@@ -10,7 +10,8 @@ measures, on the held-out users and personas of a population-world test split:
   (``bayes_readout``, :func:`train.reference.fit_readout`: how much of the ceiling survives
   the embeddings) and the low-rank baseline (:class:`train.reference.LowRankBaseline`) on
   the same rows;
-- the labels active order saves (answers to reach 90% of the way from k = 0 to k = 12);
+- the labels active order saves (answers to reach 90% of the way from k = 0 to k = 12), for
+  SPL and for the ceiling asking in its own BALD order (:func:`train.reference.bayes_active_order`);
 - the calibration of the app's confidence (:mod:`train.calibration`), when a calibration file
   is given.
 
@@ -29,8 +30,8 @@ import torch
 from spl_model import RewardModel
 from train.fewshot import (KS, active_order, attribute_deltas, curve, groups, labels_to_reach,
                            model_margins, reorder)
-from train.reference import (LowRankBaseline, bayes_margins, fit_readout, gaussian_points,
-                             user_pairs)
+from train.reference import (LowRankBaseline, bayes_active_order, bayes_margins, fit_readout,
+                             gaussian_points, user_pairs)
 
 __all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "readout_deltas",
            "write_outputs"]
@@ -64,9 +65,11 @@ def readout_deltas(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def bayes_curve(data: Any, ks: Sequence[int] = ALL_K, n_points: int = 40_000,
-                seed: int = 0, readout: bool = False) -> dict[str, list[float]]:
+                seed: int = 0, readout: bool = False, active: bool = False) -> dict[str, list[float]]:
     """The Bayes ceiling's accuracy per group at each k (held-out rows, random order);
-    ``readout=True``: the same posterior on the embeddings' read-out (:func:`readout_deltas`)."""
+    ``readout=True``: the same posterior on the embeddings' read-out (:func:`readout_deltas`);
+    ``active=True``: each user's answers in the order the ceiling's own greedy BALD would ask
+    them (:func:`train.reference.bayes_active_order`), the best any selector could hope for."""
     world = world_of(data.dataset.card)
     split = data.splits["test"]
     ctx, mask, targets = attribute_deltas(data.dataset, "test")
@@ -75,6 +78,12 @@ def bayes_curve(data: Any, ks: Sequence[int] = ALL_K, n_points: int = 40_000,
     points = gaussian_points(world["prior_mean"], world["prior_cov"], n_points, seed)
     log_prior = torch.zeros(len(points), dtype=torch.float64)
     rows_of = _by_user(split.users)
+    if active:  # every row of a user carries the same answers: order the first, read the first
+        firsts = torch.tensor([rows[0] for rows in rows_of.values()])
+        for chunk in firsts.split(32):  # [32, S, C] at a time
+            order = bayes_active_order(points, log_prior, ctx[chunk], mask[chunk], world["temperature"])
+            ctx[chunk] = ctx[chunk].gather(1, order[..., None].expand(-1, -1, ctx.shape[2]))
+            mask[chunk] = mask[chunk].gather(1, order)
 
     def margins_at(k: int) -> torch.Tensor:
         users = list(rows_of)
@@ -142,8 +151,8 @@ def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, 
     for name in bar:
         bar.set_postfix_str(name)
         if name == "bayes":
-            c = bayes_curve(data, n_points=n_points)
-            curves[name] = {"random": c, "active": c}
+            curves[name] = {"random": bayes_curve(data, n_points=n_points),
+                            "active": bayes_curve(data, n_points=n_points, active=True)}
         elif name == "bayes_readout":
             c = bayes_curve(data, n_points=n_points, readout=True)
             curves[name] = {"random": c, "active": c}
@@ -168,11 +177,13 @@ def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, 
                     for g, m in groups(data.splits["test"]).items()},
         "world": world_of(data.dataset.card),
     }
-    if "spl" in curves:
-        random_k = labels_to_reach(curves["spl"]["random"][group])
-        active_k = labels_to_reach(curves["spl"]["active"][group])
-        report["labels_to_90pct"] = {"random": random_k, "active": active_k}
-        report["labels_saved_active"] = round(1 - active_k / random_k, 4) if random_k else None
+    for name, prefix in (("spl", ""), ("bayes", "bayes_")):  # the model, and the ceiling's own
+        if name in curves:
+            random_k = labels_to_reach(curves[name]["random"][group])
+            active_k = labels_to_reach(curves[name]["active"][group])
+            report[f"{prefix}labels_to_90pct"] = {"random": random_k, "active": active_k}
+            report[f"{prefix}labels_saved_active"] = (round(1 - active_k / random_k, 4)
+                                                      if random_k else None)
     if calibration is not None:  # a run's calibration.json: the weights and "measured"
         measured = calibration.get("measured", calibration)
         report["confidence_ece"] = measured["ece"]
@@ -270,6 +281,12 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
                      f"{report['labels_to_90pct']['random']}, active "
                      f"{report['labels_to_90pct']['active']}; saved "
                      f"{report['labels_saved_active']:.1%}.\n")
+    if "bayes_labels_saved_active" in report:
+        lines.append(f"The same for the Bayes ceiling asking in its own BALD order (what any "
+                     f"selector could hope for on these 12 pairs): random "
+                     f"{report['bayes_labels_to_90pct']['random']}, active "
+                     f"{report['bayes_labels_to_90pct']['active']}; saved "
+                     f"{report['bayes_labels_saved_active']:.1%}.\n")
     if "confidence_ece" in report:
         lines.append(f"Confidence expected calibration error: {report['confidence_ece']:.3f}.\n")
     return "\n".join(lines)

@@ -45,8 +45,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["LowRankBaseline", "TIE", "bayes_margins", "fit_readout", "gaussian_points",
-           "user_pairs"]
+__all__ = ["LowRankBaseline", "TIE", "bayes_active_order", "bayes_margins", "fit_readout",
+           "gaussian_points", "user_pairs"]
 
 TIE = 1e-9  # |P(chosen wins) - 1/2| below this is a tie (float rounding)
 
@@ -130,6 +130,65 @@ def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
             for row, i in enumerate(group):
                 out[i] = margin[row]
     return out  # type: ignore[return-value]
+
+
+def _entropy(p: Tensor) -> Tensor:
+    """Binary entropy in nats, 0 at p = 0 or 1."""
+    return -(torch.xlogy(p, p) + torch.xlogy(1 - p, 1 - p))
+
+
+def bayes_active_order(points: Tensor, log_prior: Tensor, context: Tensor, mask: Tensor,
+                       temperature: float) -> Tensor:
+    """The order ``[U, C]`` in which the exact posterior would ask each user's answered pairs.
+
+    Greedy BALD, the selector the models use (:func:`spl_model.active.select_query`), on the
+    ceiling's own posterior: at each step the unasked pair with the largest mutual information
+    ``H(E[p]) - E[H(p)]`` between its answer and ``w`` (``p = sigmoid(T w . delta)``, expectation
+    over the posterior) is asked, and the user's recorded answer to it updates the weights. A
+    pair's information does not depend on which side was chosen, so the choice never peeks at
+    the answer. Real pairs come first (ties: the lower column), padding keeps its place.
+
+    Args:
+        points, log_prior, temperature: the prior and answer model, as in :func:`bayes_margins`.
+        context: ``[U, C, A]`` each answered pair's ``attr(chosen) - attr(rejected)``.
+        mask: ``[U, C]`` which columns are real answers.
+
+    Example (the first answer says nothing about attribute 1, so it is asked last):
+        >>> points = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+        >>> ctx = torch.tensor([[[0.0, 0.0], [2.0, 0.0], [0.0, 0.5]]])
+        >>> bayes_active_order(points, torch.zeros(4), ctx, torch.ones(1, 3, dtype=torch.bool), 1.0)
+        tensor([[1, 2, 0]])
+    """
+    points, context = points.double(), context.double()
+    U, C, _ = context.shape
+    log_w = log_prior.double().expand(U, -1).clone()  # [U, S]
+    logits = temperature * torch.einsum("sa,uca->usc", points, context)  # [U, S, C]
+    p = torch.sigmoid(logits)
+    asked = ~mask.clone()
+    order = torch.zeros(U, C, dtype=torch.long)
+    users = torch.arange(U)
+    for step in range(C):
+        w = torch.softmax(log_w, dim=1)  # [U, S]
+        p_mean = torch.einsum("us,usc->uc", w, p)
+        bald = _entropy(p_mean) - torch.einsum("us,usc->uc", w, _entropy(p))  # [U, C]
+        bald = bald.masked_fill(asked, -math.inf)
+        # a user out of real pairs takes the lowest unasked column (padding keeps its place)
+        lowest = (~_placed(asked, order, step)).float().argmax(1)
+        best = torch.where(torch.isinf(bald).all(1), lowest, bald.argmax(1))
+        order[:, step] = best
+        real = mask[users, best]
+        log_w = log_w + torch.where(real[:, None], F.logsigmoid(logits[users, :, best]), 0.0)
+        asked = asked.clone()
+        asked[users, best] = True
+    return order
+
+
+def _placed(asked: Tensor, order: Tensor, step: int) -> Tensor:
+    """``[U, C]`` columns already placed in ``order[:, :step]``."""
+    taken = torch.zeros_like(asked)
+    if step:
+        taken.scatter_(1, order[:, :step], True)
+    return taken
 
 
 def user_pairs(split: Any, max_context: int | None = None) -> dict[str, tuple[Tensor, Tensor]]:

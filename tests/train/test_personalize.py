@@ -84,6 +84,10 @@ def test_population_fit_report_and_personalize(population, tmp_path: Path) -> No
     bayes = report["accuracy"]["bayes"]
     # twelve answers tell the ceiling a lot (it reads attributes, not embeddings)
     assert bayes[-1] > 0.6 and bayes[-1] > bayes[0] + 0.05
+    # the ceiling in its own BALD order: with no answers or all twelve the order is moot
+    active = report["accuracy_active"]["bayes"]
+    assert active[0] == bayes[0] and active[-1] == bayes[-1] and active != bayes
+    assert "bayes_labels_saved_active" in report and "Bayes ceiling asking" in out.with_suffix(".md").read_text()
     assert out.with_suffix(".png").stat().st_size > 1000
     assert "Bayes" in out.with_suffix(".md").read_text()
 

@@ -11,7 +11,8 @@ import torch
 
 from spl_model import accuracy
 from train.fewshot import labels_to_reach
-from train.reference import LowRankBaseline, bayes_margins, gaussian_points, user_pairs
+from train.reference import (LowRankBaseline, bayes_active_order, bayes_margins, gaussian_points,
+                             user_pairs)
 
 # a tiny world: three users over two attributes, a non-uniform prior, two answerable pairs
 POINTS = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]])
@@ -267,3 +268,56 @@ def test_low_rank_fit_is_the_written_out_joint_fit_with_the_published_defaults()
     torch.testing.assert_close(fitted.prior_mean, u.mean(0), rtol=0, atol=1e-6)
     torch.testing.assert_close(fitted.prior_cov, torch.cov(u.T) + 1e-4 * torch.eye(2),
                                rtol=0, atol=1e-6)
+
+
+def _brute_bald_order(points: list[list[float]], prior: list[float], deltas: list[list[float]],
+                      real: list[bool], temperature: float) -> list[int]:
+    """Greedy BALD with the posterior recomputed from scratch by loops at every step."""
+    def p_win(w: list[float], d: list[float]) -> float:
+        return sigmoid(temperature * sum(a * b for a, b in zip(w, d)))
+
+    def h(p: float) -> float:
+        return -sum(q * math.log(q) for q in (p, 1 - p) if q > 0)
+
+    order: list[int] = []
+    for _ in range(len(deltas)):
+        post = [pr * math.prod(p_win(w, deltas[c]) for c in order if real[c])
+                for w, pr in zip(points, prior)]
+        post = [q / sum(post) for q in post]
+        scores = {c: h(sum(q * p_win(w, deltas[c]) for q, w in zip(post, points)))
+                  - sum(q * h(p_win(w, deltas[c])) for q, w in zip(post, points))
+                  for c in range(len(deltas)) if real[c] and c not in order}
+        if scores:
+            top = max(scores.values())
+            order.append(min(c for c, v in scores.items() if v == top))
+        else:
+            order.append(min(c for c in range(len(deltas)) if c not in order))
+    return order
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bayes_active_order_is_greedy_bald_by_brute_force(seed: int) -> None:
+    """Every pick, for users with and without padding, against loops over a discrete prior."""
+    g = torch.Generator().manual_seed(seed)
+    points = torch.randn(5, 3, generator=g)
+    prior = torch.rand(5, generator=g) + 0.1
+    ctx = torch.randn(3, 5, 3, generator=g) * 2  # three users, five columns
+    mask = torch.tensor([[True] * 5, [True, True, True, False, False], [False] * 5])
+    order = bayes_active_order(points, prior.log(), ctx, mask, temperature=1.3)
+    for u in range(3):
+        expected = _brute_bald_order(points.tolist(), (prior / prior.sum()).tolist(),
+                                     ctx[u].tolist(), mask[u].tolist(), 1.3)
+        assert order[u].tolist() == expected, u
+        assert sorted(order[u].tolist()) == list(range(5))  # a permutation
+    assert order[1, 3:].tolist() == [3, 4] and order[2].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_bayes_active_order_does_not_peek_at_the_first_answer() -> None:
+    """A pair's information is the same whichever side the user chose: flipping every
+    recorded answer leaves the first question unchanged (later ones follow the answers)."""
+    g = torch.Generator().manual_seed(3)
+    points, ctx = torch.randn(50, 4, generator=g), torch.randn(8, 6, 4, generator=g)
+    mask = torch.ones(8, 6, dtype=torch.bool)
+    kept = bayes_active_order(points, torch.zeros(50), ctx, mask, 1.0)
+    flipped = bayes_active_order(points, torch.zeros(50), -ctx, mask, 1.0)
+    assert torch.equal(kept[:, 0], flipped[:, 0])
