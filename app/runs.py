@@ -184,7 +184,8 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
              f"(quantize: {run.backbone.get('quantize', 'none')}), embedding width {cfg.embed_dim}",
              f"- trained on: {dataset.get('name', 'unknown')} "
              f"(user types: {_names(dataset.get('user_types') or [])})",
-             f"- latent width: {cfg.z_dim}, hidden width: {cfg.hidden_dim}"]
+             f"- latent width: {cfg.z_dim}, hidden width: {cfg.hidden_dim}",
+             f"- reward: {_reward_form(cfg)}"]
     if not report:
         lines.append("- no training report (report.json) in this run folder")
         return "\n".join(lines)
@@ -205,6 +206,21 @@ def model_card(run: RunInfo, oracle: Mapping[str, Any] | None = None) -> str:
         lines += ["", f"**Learned nothing measurable** ({splits}: within noise of 0.5). "
                   f"{warning.get('why', '')}"]
     return "\n".join(lines)
+
+
+def _reward_form(cfg: Any) -> str:
+    """How the run's decoder reads a response, in words (``ModelConfig.linear_reward``,
+    ``latent_head``, ``film``)."""
+    film = cfg.kind == "spl" and cfg.film
+    form = ("linear in the response embedding" if cfg.linear_reward
+            else "an MLP of the response embedding")
+    if film and cfg.has_latent:
+        form += ", modulated by z (FiLM)"
+    elif cfg.has_latent and not cfg.linear_reward:
+        form += " and z"
+    if cfg.latent_head and cfg.has_latent:
+        form += ", plus a personal term z . (U x)"
+    return form
 
 
 def _latent_rows(report: Mapping[str, Any], z_dim: int) -> list[str]:

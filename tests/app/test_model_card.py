@@ -58,3 +58,18 @@ def test_a_report_without_a_z_measure_reads_unknown() -> None:
     report = {k: v for k, v in run.report.items() if not k.startswith("active_units_z")}
     assert latent_collapsed(report) is None
     assert "unknown" in _verdict_row(model_card(dataclasses.replace(run, report=report)))
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({}, "linear in the response embedding, modulated by z (FiLM), plus a personal term z . (U x)"),
+    ({"linear_reward": False, "latent_head": False}, "an MLP of the response embedding, modulated by z (FiLM)"),
+    ({"kind": "vpl", "linear_reward": False, "latent_head": False}, "an MLP of the response embedding and z"),
+    ({"kind": "vpl"}, "linear in the response embedding, plus a personal term z . (U x)"),
+    ({"kind": "btl"}, "linear in the response embedding"),
+])
+def test_the_card_says_how_the_reward_reads_a_response(changes, expected) -> None:
+    run = load_run(RUNS / "spl")
+    assert run.model.cfg.linear_reward and run.model.cfg.latent_head  # the shipped demo
+    cfg = dataclasses.replace(run.model.cfg, **changes)
+    model = dataclasses.replace(run, model=type("M", (), {"cfg": cfg})())
+    assert f"- reward: {expected}\n" in model_card(model)
