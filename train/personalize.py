@@ -36,6 +36,9 @@ from train.reference import (LowRankBaseline, bayes_active_order, bayes_margins,
 __all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "readout_deltas",
            "write_outputs"]
 
+REFERENCES = ("bayes", "bayes_readout", "lowrank", "spl", "vpl", "btl", "oracle")
+"""The rows every table starts with, in this order (the report's JSON sorts its keys)."""
+
 ALL_K = tuple(range(13))  # every k 0..12: the curves labels_to_reach interpolates
 
 
@@ -231,17 +234,20 @@ def _plot(report: dict[str, Any], path: Path) -> None:
         ax.legend(fontsize=7)
     for ax, (title, key) in zip(axes, [("held-out users, random order", "accuracy"),
                                        ("four personas, random order", "personas")]):
-        extra = iter(["tab:purple", "tab:pink", "tab:olive", "tab:cyan", "tab:orange", "tab:gray"])
-        for name, values in report.get(key, {}).items():
-            main = name in _STYLE  # ablations: thin, their own colours
-            color, style = _STYLE[name] if main else (next(extra, None), "--")
-            ax.plot(report["k"], values, marker="o", ms=3 if main else 2, label=name, color=color,
-                    linestyle=style, linewidth=1.8 if main else 0.9)
+        rows = report.get(key, {})
+        ablations = [name for name in rows if name not in _STYLE]  # thin and grey, the table names them
+        for i, name in enumerate(ablations):
+            ax.plot(report["k"], rows[name], color="silver", linewidth=0.8, zorder=1,
+                    label=f"{len(ablations)} ablations (table)" if i == 0 else None)
+        for name in (n for n in REFERENCES if n in rows):
+            color, style = _STYLE[name]
+            ax.plot(report["k"], rows[name], marker="o", ms=3, label=name, color=color,
+                    linestyle=style, linewidth=1.8, zorder=2)
         ax.set_xlabel("answers given (k)")
         ax.set_ylabel("accuracy on held-out pairs")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, ncol=2)
+    axes[0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
@@ -251,9 +257,11 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
     ks = report["k"]
     head = "| model | " + " | ".join(f"k={k}" for k in ks) + " |\n|---|" + "---|" * len(ks) + "\n"
 
-    def table(key: str) -> str:
-        return head + "".join(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |\n"
-                              for name, values in report.get(key, {}).items())
+    def table(key: str) -> str:  # the reference points first, then the runs as given
+        rows = report.get(key, {})
+        names = [n for n in REFERENCES if n in rows] + [n for n in rows if n not in REFERENCES]
+        return head + "".join(f"| {name} | " + " | ".join(f"{v:.3f}" for v in rows[name]) + " |\n"
+                              for name in names)
 
     lines = [
         "# Personalization: few-shot accuracy against the Bayes ceiling\n",
@@ -267,7 +275,9 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
         "weights and learns the reward from the same embeddings (an MLP: it overfits the train "
         "prompts, so it is a reference, not a bound); `btl` is one reward for "
         "everyone; `lowrank` is the LoRe/PAL-style linear baseline; other names are runs "
-        "(`python -m train personalize --run NAME=FOLDER`). Written by `make personalize`.\n",
+        "(`python -m train personalize --run NAME=FOLDER`; each run's options are in its "
+        "`config.json`, and the Makefile's `personalize` target lists them). In the active "
+        "table, `bayes` asks in its own greedy BALD order. Written by `make personalize`.\n",
         f"Rows: {report['n_rows']}, users: {report['n_users']}. World: "
         f"{len(report['world']['attributes'])} attributes, Bradley-Terry temperature "
         f"{report['world']['temperature']:g}.\n",

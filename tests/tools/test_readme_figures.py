@@ -60,3 +60,10 @@ def test_the_persona_sentence_quotes_the_check() -> None:
     hits = json.loads((RESULTS / "persona_check.json").read_text(encoding="utf-8"))["hits"]
     assert f"the long, warm answer first on {hits['spl']['long']} of 4" in PROSE
     assert f"the terse answer first on {hits['spl']['terse']} of 4" in PROSE
+
+
+def test_the_committed_report_markdown_renders_from_its_json() -> None:
+    from train.personalize import _markdown
+
+    rendered = _markdown(REPORT, "personalize.png")
+    assert rendered == (RESULTS / "personalize.md").read_text(encoding="utf-8")
