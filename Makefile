@@ -138,6 +138,9 @@ personalize: setup
 	test -f $(ABLATE)/spl-lin-h64/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
 	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --hidden-dim 64 \
 	  --out $(ABLATE)/spl-lin-h64
+	test -f $(ABLATE)/spl-lin-nofilm/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --film false \
+	  --out $(ABLATE)/spl-lin-nofilm
 	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
 	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
 	  --run oracle=$(DEMO_RUNS)/oracle --run spl-wide-3ep=$(ABLATE)/spl-wide \
@@ -147,7 +150,8 @@ personalize: setup
 	  --run spl+answers+wd1=$(ABLATE)/spl-answers-wd1 --run spl-mlp=$(ABLATE)/spl-mlp \
 	  --run vpl-mlp=$(ABLATE)/vpl-mlp --run btl-mlp=$(ABLATE)/btl-mlp \
 	  --run spl+answers-linear=$(ABLATE)/spl-lin-answers --run spl-12ep=$(ABLATE)/spl-lin-12ep \
-	  --run spl-h64=$(ABLATE)/spl-lin-h64 \
+	  --run spl-h64=$(ABLATE)/spl-lin-h64 --run spl-no-film=$(ABLATE)/spl-lin-nofilm \
+	  --refine spl --refine vpl \
 	  --calibration $(DEMO_RUNS)/spl/calibration.json --out docs/results/personalize
 	$(PY) bench/persona_check.py --out docs/results/persona_check.json
 	$(PY) bench/backbone_gap.py --data $(DEMO_DATA) --cache $(DEMO_CACHE) --out docs/results/backbone_gap.json

@@ -23,12 +23,15 @@ EXAMPLE = ("Example: python -m train personalize --data datasets/population --ca
               help="A trained run to measure, under a name (repeat: spl=..., vpl=..., btl=..., oracle=...).")
 @click.option("--calibration", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A calibration.json of the SPL run (python -m train calibrate) to include.")
+@click.option("--refine", multiple=True, metavar="NAME",
+              help="Also measure run NAME with its latent refined on the answers (spl_model.refine), "
+                   "as NAME+refine (repeat).")
 @click.option("--points", default=40_000, show_default=True, type=click.IntRange(1000),
               help="Prior draws for the Monte Carlo Bayes ceiling.")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Output stem: writes OUT.json, OUT.md and OUT.png.")
 def personalize(data_dir: Path, cache_dir: Path, runs: tuple[str, ...], calibration: Path | None,
-                points: int, out: Path) -> None:
+                refine: tuple[str, ...], points: int, out: Path) -> None:
     """Accuracy after k = 0..12 answers for every run, the Bayes ceiling and the low-rank baseline."""
     from spl_model import CheckpointError
     from train.data.schema import DatasetError
@@ -39,7 +42,7 @@ def personalize(data_dir: Path, cache_dir: Path, runs: tuple[str, ...], calibrat
         models = load_runs(runs)
         data = prepare_data(data_dir, cache_dir)
         calib = json.loads(calibration.read_text()) if calibration else None
-        report = measure(data, models, calib, n_points=points)
+        report = measure(data, models, calib, n_points=points, refine=refine)
     except (ValueError, DatasetError, CheckpointError, OSError) as err:
         raise click.ClickException(str(err)) from err
     write_outputs(report, out)

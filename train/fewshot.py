@@ -22,6 +22,7 @@ from torch import Tensor
 
 from spl_model import RewardModel, accuracy
 from spl_model.active import select_query
+from spl_model.refine import RefineSettings, refine_latent
 from train.batching import EncodedSplit
 
 __all__ = ["KS", "active_order", "attribute_deltas", "curve", "groups", "labels_to_reach",
@@ -58,14 +59,21 @@ def _first_rows(users: Sequence[str]) -> tuple[list[int], Tensor]:
 
 @torch.no_grad()
 def model_margins(model: RewardModel, split: EncodedSplit, embeddings: Tensor, k: int,
-                  batch_size: int = 512) -> Tensor:
-    """Margins ``[R]`` of every row with its context cut to the first ``k`` answers."""
+                  batch_size: int = 512, refine: RefineSettings | None = None) -> Tensor:
+    """Margins ``[R]`` of every row with its context cut to the first ``k`` answers; with
+    ``refine``, the encoder's ``z`` is refined on those answers first (:mod:`spl_model.refine`)."""
     was_training = model.training
     model.eval()
     out = []
     for rows in torch.arange(len(split)).split(batch_size):
         batch = split.batch(rows, embeddings, max_context=k)
-        out.append(model.margins(batch)[:, 0])
+        if refine is None:
+            out.append(model.margins(batch)[:, 0])
+            continue
+        ctx = (batch.ctx_chosen, batch.ctx_rejected, batch.ctx_mask)
+        z = refine_latent(model, *ctx, model.posterior(*ctx).z, refine)
+        rewards = model.reward(torch.stack([batch.chosen[:, 0], batch.rejected[:, 0]], 1), z)
+        out.append(rewards[:, 0] - rewards[:, 1])
     model.train(was_training)
     return torch.cat(out)
 

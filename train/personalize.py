@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from spl_model import RewardModel
+from spl_model.refine import RefineSettings
 from train.fewshot import (KS, active_order, attribute_deltas, curve, groups, labels_to_reach,
                            model_margins, reorder)
 from train.reference import (LowRankBaseline, bayes_active_order, bayes_margins, fit_readout,
@@ -36,7 +37,8 @@ from train.reference import (LowRankBaseline, bayes_active_order, bayes_margins,
 __all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "readout_deltas",
            "write_outputs"]
 
-REFERENCES = ("bayes", "bayes_readout", "lowrank", "spl", "vpl", "btl", "oracle")
+REFERENCES = ("bayes", "bayes_readout", "lowrank", "spl", "spl+refine", "vpl", "vpl+refine",
+              "btl", "oracle")
 """The rows every table starts with, in this order (the report's JSON sorts its keys)."""
 
 ALL_K = tuple(range(13))  # every k 0..12: the curves labels_to_reach interpolates
@@ -125,15 +127,18 @@ def lowrank_curve(data: Any, ks: Sequence[int] = ALL_K, rank: int = 8, epochs: i
 
 
 def model_curves(model: RewardModel, data: Any, ks: Sequence[int] = ALL_K,
-                 active: bool = True) -> dict[str, Any]:
+                 active: bool = True, refine: RefineSettings | None = None) -> dict[str, Any]:
     """``{"random": {group: [...]}, "active": {group: [...]}}`` for one model (active only for
-    latent models; latent-free models are flat in k and their active curve is the random one)."""
+    latent models; latent-free models are flat in k and their active curve is the random one).
+    ``refine``: each user's ``z`` is refined on their k answers (the active order stays the
+    encoder's selector's)."""
     split, emb = data.splits["test"], data.embeddings
     masks = groups(split)
-    out: dict[str, Any] = {"random": curve(lambda k: model_margins(model, split, emb, k), ks, masks)}
+    out: dict[str, Any] = {
+        "random": curve(lambda k: model_margins(model, split, emb, k, refine=refine), ks, masks)}
     if active and model.cfg.has_latent:
         ordered = reorder(split, active_order(model, split, emb))
-        out["active"] = curve(lambda k: model_margins(model, ordered, emb, k), ks, masks)
+        out["active"] = curve(lambda k: model_margins(model, ordered, emb, k, refine=refine), ks, masks)
     else:
         out["active"] = out["random"]
     return out
@@ -144,11 +149,18 @@ def _at(values: list[float], ks: Sequence[int], want: Sequence[int]) -> list[flo
 
 
 def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, Any] | None = None,
-                n_points: int = 40_000, progress: bool = True) -> dict[str, Any]:
-    """Every curve and figure of the report (see the module docstring) as one JSON object."""
+                n_points: int = 40_000, progress: bool = True,
+                refine: Sequence[str] = ()) -> dict[str, Any]:
+    """Every curve and figure of the report (see the module docstring) as one JSON object;
+    each run named in ``refine`` is measured a second time, as ``NAME+refine``, with its
+    latent refined on the answers (:mod:`spl_model.refine`, default settings)."""
     from tqdm.auto import tqdm
 
-    steps = ["bayes", "bayes_readout", "lowrank", *runs]
+    for name in refine:
+        if name not in runs or not runs[name].cfg.has_latent or f"{name}+refine" in runs:
+            raise ValueError(f"--refine {name}: name a run given with --run that has a latent "
+                             f"(spl, vpl or ivpl); runs: {sorted(runs)}.")
+    steps = ["bayes", "bayes_readout", "lowrank", *runs, *(f"{n}+refine" for n in refine)]
     bar = tqdm(steps, desc="personalize", unit="model", disable=not progress)
     curves: dict[str, Any] = {}
     for name in bar:
@@ -162,6 +174,9 @@ def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, 
         elif name == "lowrank":
             c = lowrank_curve(data)
             curves[name] = {"random": c, "active": c}
+        elif name.endswith("+refine") and name not in runs:
+            curves[name] = model_curves(runs[name.removesuffix("+refine")], data,
+                                        refine=RefineSettings())
         else:
             curves[name] = model_curves(runs[name], data)
     group = "heldout"
@@ -205,7 +220,8 @@ def write_outputs(report: dict[str, Any], out: Path) -> None:
 
 
 _STYLE = {"bayes": ("black", "--"), "bayes_readout": ("dimgrey", "--"), "oracle": ("grey", ":"), "btl": ("tab:brown", ":"),
-          "lowrank": ("tab:green", "-."), "vpl": ("tab:blue", "-"), "spl": ("tab:red", "-")}
+          "lowrank": ("tab:green", "-."), "vpl": ("tab:blue", "-"), "spl": ("tab:red", "-"),
+          "spl+refine": ("tab:red", (0, (4, 1))), "vpl+refine": ("tab:blue", (0, (4, 1)))}
 
 
 def _plot(report: dict[str, Any], path: Path) -> None:
@@ -276,8 +292,10 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
         "prompts, so it is a reference, not a bound); `btl` is one reward for "
         "everyone; `lowrank` is the LoRe/PAL-style linear baseline; other names are runs "
         "(`python -m train personalize --run NAME=FOLDER`; each run's options are in its "
-        "`config.json`, and the Makefile's `personalize` target lists them). In the active "
-        "table, `bayes` asks in its own greedy BALD order. Written by `make personalize`.\n",
+        "`config.json`, and the Makefile's `personalize` target lists them); `NAME+refine` is "
+        "run NAME with each user's latent refined on their k answers (100 Adam steps on the "
+        "MAP objective under N(0, 100 I), `spl_model/refine.py`; nothing retrained). In the "
+        "active table, `bayes` asks in its own greedy BALD order. Written by `make personalize`.\n",
         f"Rows: {report['n_rows']}, users: {report['n_users']}. World: "
         f"{len(report['world']['attributes'])} attributes, Bradley-Terry temperature "
         f"{report['world']['temperature']:g}.\n",

@@ -72,12 +72,17 @@ def test_population_fit_report_and_personalize(population, tmp_path: Path) -> No
             "--out", str(out), "--calibration", str(runs["spl"] / "calibration.json")]
     for kind, folder in runs.items():
         args += ["--run", f"{kind}={folder}"]
-    result = CliRunner().invoke(cli, args)
+    refused = CliRunner().invoke(cli, [*args, "--refine", "btl"])
+    assert refused.exit_code != 0 and "--refine btl: name a run given with --run that has a latent" in refused.output
+    result = CliRunner().invoke(cli, [*args, "--refine", "spl"])
     assert result.exit_code == 0, result.output
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["k"] == [0, 1, 2, 4, 8, 12]
     assert set(report["accuracy"]) == {"bayes", "bayes_readout", "lowrank", "spl", "vpl", "btl",
-                                      "oracle"}
+                                      "oracle", "spl+refine"}
+    # refinement needs answers: with none, the refined model is the model
+    assert report["accuracy"]["spl+refine"][0] == report["accuracy"]["spl"][0]
+    assert report["accuracy"]["spl+refine"][1:] != report["accuracy"]["spl"][1:]
     assert all(len(v) == 6 for v in report["accuracy"].values())
     assert set(report["personas_k2"]) >= {"bayes", "spl"}
     assert 0 <= report["confidence_ece"] <= 1 and "labels_saved_active" in report
