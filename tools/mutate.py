@@ -66,6 +66,12 @@ MODULES: dict[str, list[str]] = {
                             "tests/spl_model/test_exact_numbers.py"],
     "spl_model/checkpoint.py": ["tests/spl_model/test_checkpoint.py"],
     "spl_model/config.py": ["tests/spl_model/test_models.py", "tests/spl_model/test_options.py"],
+    # (a module path among the tests runs its doctests: pytest.ini has --doctest-modules)
+    "spl_model/atomic.py": ["tests/spl_model/test_atomic.py", "spl_model/atomic.py"],
+    "spl_model/study_export.py": ["tests/spl_model/test_study_export.py"],
+    "spl_model/render.py": ["spl_model/render.py", "tests/train/test_backbones.py"],
+    "spl_model/quantize.py": ["tests/train/test_backbones.py"],
+    "spl_model/backbones.py": ["tests/train/test_backbones.py"],
     "spl_model/calibration.py": ["tests/train/test_fewshot.py"],
     "train/reference.py": ["tests/train/test_reference.py"],
     "train/fewshot.py": ["tests/train/test_fewshot.py", "tests/train/test_reference.py"],
@@ -75,7 +81,8 @@ MODULES: dict[str, list[str]] = {
     "train/fit.py": ["tests/train/test_fit_numbers.py", "tests/train/test_fit_resume.py",
                      "tests/train/test_fit.py"],
     # (the peft import check starts a fresh interpreter for 10 s and tests no number)
-    "app/service.py": ["tests/app/test_service.py", "tests/app/test_app_numbers.py",
+    "app/service.py": ["tests/app/test_service.py", "tests/app/test_service_setup.py",
+                       "tests/app/test_app_numbers.py",
                        "--deselect=tests/app/test_service.py::test_app_does_not_import_peft"],
     "app/handlers.py": ["tests/app/test_handlers.py", "tests/app/test_app_numbers.py",
                         "tests/app/test_active_order.py"],
@@ -84,11 +91,20 @@ MODULES: dict[str, list[str]] = {
                      "tests/app/test_app_numbers.py::test_a_busy_database_is_a_plain_store_error",
                      "tests/app/test_app_numbers.py::test_restore_refuses_a_backup_that_fails_"
                      "the_integrity_check"],
+    "app/store_input.py": ["tests/app/test_store.py"],
+    "app/store_backup.py": ["tests/app/test_store.py",
+                            "tests/app/test_app_numbers.py::test_restore_refuses_a_backup_that_"
+                            "fails_the_integrity_check"],
 }
 
 # survivors checked by hand and found equivalent: module -> {"line N: what": why}; they count
 # neither as killed nor as survived (line numbers move with the code: re-check after edits)
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "spl_model/atomic.py": {
+        "line 49: True -> False": "`missing_ok=False` on the failed write's temporary file: "
+                                  "the FileNotFoundError it would raise is an OSError, which "
+                                  "the enclosing `contextlib.suppress(OSError)` swallows",
+    },
     "spl_model/losses.py": {
         "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
                                  "[B, Z]: the same dimension",
@@ -170,6 +186,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 430: 1 -> 2": "the pack file's `dim` when its metadata lacks one: -1 and -2 are "
                             "both unequal to any model width, so the vectors are refused "
                             "either way",
+        "line 325: 0 -> 1": "the probe tensor of a pack without ranking sets ([1, D] for [0, D]): "
+                            "never read, since confidence and stability return {} first when "
+                            "there are no slices",
     },
     "app/store.py": {
         "line 244: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
@@ -498,6 +517,9 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
         killed = previous["killed"] - (len(rerun) - previous["survived"])
         equivalent, timeouts = list(previous.get("equivalent", [])), previous.get("timeouts", 0)
         found = rerun
+    if not found and previous is None:  # nothing to mutate (constants only): no run needed
+        return {"killed": 0, "survived": 0, "score": None, "timeouts": 0, "tests": tests,
+                "survivors": [], "equivalent": [], "partial": False, "survivors_rerun": False}
     try:
         # the baseline: the module as the mutants are written (unparsed, comments dropped)
         path.write_text(ast.unparse(ast.parse(original)) + "\n")
@@ -633,11 +655,10 @@ def main() -> None:
             if args.survivors and (RESULTS / "mutation.json").is_file() else {}
         if args.survivors and not all(m in stored for m in modules):
             raise SystemExit("--survivors needs a stored result for every module asked for")
-        results = {m: run_module(tree, m, MODULES[m], args.limit, stored.get(m))
-                   for m in modules}
-        for result in results.values():
+        for m in modules:  # each module's result is written as soon as it is done
+            result = run_module(tree, m, MODULES[m], args.limit, stored.get(m))
             result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
-        write_results(results)
+            write_results({m: result})
     finally:
         shutil.rmtree(tree, ignore_errors=True)
 
