@@ -200,6 +200,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 566: 0 -> 1": "the latest schema version when MIGRATIONS is empty, which it "
                             "never is",
     },
+    "train/fewshot.py": {
+        "line 108: comparison 0: Lt -> LtE": "`choice.best <= 0`: the selector returns column 0 "
+                                             "only while 0 is not picked yet, and then the "
+                                             "lowest unpicked column it is replaced with is 0 "
+                                             "itself",
+        "line 108: 0 -> 1": "`choice.best < 1`: as for `<= 0`, a best of 0 is replaced with "
+                            "the lowest unpicked column, which is 0",
+    },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
                                    "rows of v (the components used) are the same up to sign, "
@@ -234,6 +242,15 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
         "line 160: Mult -> Div": "the size from which a new layer is cut in 4 blocks: "
                                  + _BLOCKS,
+    },
+    "train/fewshot.py": {
+        "line 61: 512 -> 513": "model_margins' chunk size: each row's eval-mode margin does not "
+                               "depend on the rows scored with it (the padded-batch test of "
+                               "tests/spl_model/test_encoders.py), up to float rounding",
+        "line 76: 256 -> 257": "active_order's chunk size: which of one step's seeded Monte "
+                               "Carlo draws a user's BALD scores get (users are scored 256 at a "
+                               "time under one seed per step): another chunk size is another, "
+                               "equally valid draw of the same estimator",
     },
     "train/fit.py": {
         "line 102: True -> False": "the embedding progress bar",

@@ -309,3 +309,83 @@ def test_the_published_ks_and_the_groups_rows() -> None:
     masks = groups(split)
     assert masks["heldout"].tolist() == [t == "heldout" for t in split.user_types]
     assert masks["personas"].tolist() == [t.startswith("persona") for t in split.user_types]
+
+
+def _spl(seed: int = 0):
+    torch.manual_seed(seed)
+    return build_model(ModelConfig(kind="spl", embed_dim=D, latent_dim=4, hidden_dim=8))
+
+
+def test_active_order_is_the_greedy_selector_order_step_by_step() -> None:
+    """Every step j by hand: the selector's best given the j pairs picked so far (seed + j),
+    padding asked from the start; a model in training mode is scored in eval mode and left
+    in training mode."""
+    from spl_model.active import select_query
+
+    split, emb = make_split(n_users=3, C=5, seed=1)
+    model = _spl(1).train()
+    order = active_order(model, split, emb, n_samples=8, seed=3, batch_size=1)
+    assert model.training
+    model.eval()
+    for u in ("u0", "u1", "u2"):
+        i = split.users.index(u)
+        pool_a, pool_b = emb[split.ctx_chosen[i]][None], emb[split.ctx_rejected[i]][None]
+        real = split.ctx_mask[i][None]
+        picked: list[int] = []
+        for j in range(int(real.sum())):
+            idx = torch.tensor([picked], dtype=torch.long)
+            ctx = (pool_a[:, idx[0]], pool_b[:, idx[0]], real[:, idx[0]])
+            asked = ~real
+            asked[0, picked] = True
+            best = select_query(model, ctx, pool_a, pool_b, asked=asked, n_samples=8,
+                                seed=3 + j).best
+            picked.append(int(best))
+        assert order[i].tolist()[:len(picked)] == picked, u
+    assert not torch.equal(order, torch.arange(5).expand_as(order))
+
+
+def test_active_order_by_default_uses_32_posterior_samples() -> None:
+    """The setting the published active curves were made with (personalize calls it with the
+    defaults); 33 samples order these users differently."""
+    split, emb = make_split(n_users=6, C=6, seed=0)
+    model = _spl(0).eval()
+    default = active_order(model, split, emb)
+    assert torch.equal(default, active_order(model, split, emb, n_samples=32))
+    assert not torch.equal(default, active_order(model, split, emb, n_samples=33))
+
+
+def test_model_margins_score_in_eval_mode_and_restore_the_mode() -> None:
+    split, emb = make_split()
+    model = _spl(2)
+    model.eval()
+    expected = model.margins(split.batch(torch.arange(len(split)), emb, max_context=2))[:, 0]
+    model.train()
+    got = model_margins(model, split, emb, 2, batch_size=4)
+    assert model.training
+    torch.testing.assert_close(got, expected)
+
+
+def test_labels_to_reach_on_plateaus_and_unequal_ends() -> None:
+    from train.fewshot import labels_to_reach
+
+    # the first k that reaches the goal (0.75 here), not the end of a plateau at it
+    assert labels_to_reach([0.0, 0.75, 0.75, 1.0], share=0.75) == 1.0
+    assert labels_to_reach([1.0, 0.25, 0.25, 0.0], share=0.75) == 1.0
+    # the direction is read from the ends, not from the first step
+    assert labels_to_reach([0.5, 0.4, 0.9]) == pytest.approx(1.92)
+    assert labels_to_reach([0.5, 0.95, 0.9]) == pytest.approx(0.8)
+    # equal ends: the goal is the start, reached with no answer
+    assert labels_to_reach([0.6, 0.7, 0.6]) == 0.0
+
+
+def test_attribute_deltas_of_a_one_row_split() -> None:
+    from types import SimpleNamespace
+
+    from train.fewshot import attribute_deltas
+
+    survey = {"s1": {"attributes_a": [1.0, 0.0, 2.0], "attributes_b": [0.0, 0.0, 1.0]}}
+    rows = [{"attributes_chosen": [1.0, 1.0, 1.0], "attributes_rejected": [0.0, 1.0, 3.0],
+             "context": [{"id": "s1", "chosen": "b"}]}]
+    ctx, mask, targets = attribute_deltas(SimpleNamespace(test=rows, survey=survey), "test")
+    assert targets.tolist() == [[1.0, 0.0, -2.0]]
+    assert ctx.tolist() == [[[-1.0, 0.0, -1.0]]] and mask.tolist() == [[True]]
