@@ -280,3 +280,15 @@ def test_a_long_response_keeps_its_start_after_the_last_question(minilm: Backbon
     (fit,) = minilm.fit_text([text])
     assert fit.startswith("question?") or "The question?" in fit
     assert "word word" in fit and len(minilm.tokenizer(fit)["input_ids"]) <= 256
+
+
+def test_the_quantization_configs_are_8bit_or_nf4_with_double_quant_in_bf16() -> None:
+    """What a quantized backbone is loaded with (the cache identity records only the name)."""
+    from spl_model.quantize import bnb_config
+
+    eight = bnb_config("8bit")
+    assert eight.load_in_8bit and not eight.load_in_4bit
+    four = bnb_config("4bit")
+    assert four.load_in_4bit and not four.load_in_8bit
+    assert four.bnb_4bit_quant_type == "nf4" and four.bnb_4bit_use_double_quant is True
+    assert four.bnb_4bit_compute_dtype == torch.bfloat16
