@@ -15,6 +15,10 @@ Two modes:
   its stored outcome (valid while the module itself is unchanged). ``HARMLESS`` lists
   survivors checked by hand that change nothing a result depends on (a progress bar, a
   timeout, a speed choice); they still count as survived, and mutation.md prints the reason.
+* ``python tools/mutate.py --check-notes``: the ``EQUIVALENT``/``HARMLESS`` entries that no
+  longer match a mutant of their module (keys carry line numbers, which move with the code),
+  and the ``HARMLESS`` ones whose survivor is gone from the stored result; a run warns about
+  them for its module too.
 * ``python tools/mutate.py --listed``: the hand-made mutations of issue 13, each an exact text
   replacement, each against the named tests meant to kill it; the table goes to
   ``docs/results/mutation-listed.md``. A replacement whose text is no longer in the module is
@@ -27,6 +31,9 @@ negated or loosened, ``and``/``or`` swapped, ``not x``/``-x`` -> ``x``, numbers 
 Strings, docstrings and annotations are left alone. Why not mutmut: mutmut 3 first runs the
 whole suite to map tests to functions and mutates every module against that one suite, which
 takes hours on the shared 2-core machines; here each module runs only the tests named for it.
+Each test run is a fork of this process with torch and the other ``PRELOAD`` packages already
+imported (a fresh ``python -m pytest`` per mutant spent most of its time importing them);
+``SPL_MUTATE_FRESH=1`` runs a fresh interpreter per mutant instead.
 """
 
 from __future__ import annotations
@@ -502,8 +509,72 @@ def _copy_tree() -> Path:
     return dest
 
 
+# third-party packages imported once, before the first fork, so each mutant's test run skips
+# their import and start-up (seconds per run); the project's own modules are imported fresh in
+# every child (transformers and gradio are left out: they read the environment the tests set)
+PRELOAD = ("numpy", "torch", "safetensors.torch", "sqlite_utils", "pytest")
+
+
+def _preload() -> bool:
+    """Import ``PRELOAD`` here so forked test runs start warm; False where there is no fork."""
+    if not hasattr(os, "fork") or os.environ.get("SPL_MUTATE_FRESH"):
+        return False
+    os.environ["OMP_NUM_THREADS"] = "1"
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    return True
+
+
+def _run_forked(tree: Path, tests: list[str], timeout: float) -> str:
+    """``pytest.main`` in a forked child (its own process group, output dropped): the same
+    outcome as a fresh ``python -m pytest`` run, without the imports of ``PRELOAD``."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.chdir(tree)
+            sys.dont_write_bytecode = True
+            os.environ.update(PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
+            root = str(ROOT)
+            sys.path[:] = [p for p in sys.path if p not in ("", root)]
+            own = {p.stem for p in ROOT.iterdir() if not p.name.startswith(".")}
+            for name in [n for n in sys.modules if n.split(".")[0] in own]:
+                del sys.modules[name]  # nothing of the project itself (.venv is not)
+            import pytest
+
+            code = int(pytest.main([*PYTEST, *tests]))
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
+        if time.monotonic() > deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return "timeout"
+        time.sleep(0.02)
+
+
+_FORK = False  # set by main() once PRELOAD is imported
+
+
 def _run_tests(tree: Path, tests: list[str], timeout: float) -> str:
     """``"passed"``, ``"failed"`` or ``"timeout"``."""
+    if _FORK:
+        return _run_forked(tree, tests, timeout)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *tests], cwd=tree,
@@ -566,6 +637,27 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
             "tests": tests, "survivors": survivors, "equivalent": equivalent,
             "partial": limit is not None and limit < len(mutants(original)),
             "survivors_rerun": previous is not None}
+
+
+def stale_notes(module: str, source: str, stored: dict | None = None,
+                equivalent: dict[str, dict[str, str]] | None = None,
+                harmless: dict[str, dict[str, str]] | None = None) -> list[str]:
+    """The ``EQUIVALENT``/``HARMLESS`` entries of ``module`` that name no mutant of ``source``
+    (a line moved or the code changed: the note now explains nothing), and, given the
+    module's ``stored`` result, the ``HARMLESS`` entries naming no stored survivor (killed
+    since, or never run) other than "killed by" notes."""
+    equivalent = EQUIVALENT if equivalent is None else equivalent
+    harmless = HARMLESS if harmless is None else harmless
+    keys = {f"line {m.line}: {m.what}" for m in mutants(source)}
+    out = [f"{module}: {kind} entry '{k}' matches no mutant"
+           for kind, notes in (("EQUIVALENT", equivalent), ("HARMLESS", harmless))
+           for k in notes.get(module, {}) if k not in keys]
+    if stored is not None:
+        survivors = {_key(s) for s in stored.get("survivors", [])}
+        out += [f"{module}: HARMLESS entry '{k}' names no stored survivor"
+                for k, why in harmless.get(module, {}).items()
+                if k in keys and k not in survivors and not why.startswith("killed by")]
+    return out
 
 
 def write_results(results: dict[str, dict]) -> None:
@@ -649,6 +741,9 @@ def main() -> None:
     parser.add_argument("--listed", action="store_true", help="issue 13's mutations only")
     parser.add_argument("--match", help="with --listed: only the modules whose path has this")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument("--check-notes", action="store_true",
+                        help="list the EQUIVALENT/HARMLESS entries that match no mutant (or no "
+                             "stored survivor), run nothing; exit 1 if there are any")
     parser.add_argument("--survivors", action="store_true",
                         help="run again only the stored survivors of each module (after new "
                              "tests; the module must be unchanged since its stored run)")
@@ -657,12 +752,21 @@ def main() -> None:
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
         raise SystemExit(f"unknown modules {unknown}; choose from {list(MODULES)}")
+    if args.check_notes:
+        path = RESULTS / "mutation.json"
+        stored = json.loads(path.read_text()) if path.is_file() else {}
+        stale = [line for module in sorted(set(EQUIVALENT) | set(HARMLESS) | set(modules))
+                 for line in stale_notes(module, (ROOT / module).read_text(), stored.get(module))]
+        print("\n".join(stale) or "every note matches a mutant")
+        raise SystemExit(1 if stale else 0)
     if args.list:
         for module in modules:
             for m in mutants((ROOT / module).read_text()):
                 print(f"{module}:{m.line}: {m.what}")
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the copy is removed
+    global _FORK
+    _FORK = _preload()
     tree = _copy_tree()
     try:
         if args.listed:
@@ -676,6 +780,8 @@ def main() -> None:
             result = run_module(tree, m, MODULES[m], args.limit, stored.get(m))
             result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
             write_results({m: result})
+            for line in stale_notes(m, (ROOT / m).read_text(), result):
+                print(f"warning: {line}", flush=True)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
 
