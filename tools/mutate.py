@@ -113,7 +113,7 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                   "the enclosing `contextlib.suppress(OSError)` swallows",
     },
     "spl_model/losses.py": {
-        "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
+        "line 78: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
                                  "[B, Z]: the same dimension",
     },
     "spl_model/models.py": {
@@ -121,11 +121,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                    "are computed (no grad) and discarded, z is the same",
         "line 335: False -> True": "`with_swap=True` in sample_z: the swapped statistics are "
                                    "discarded, the samples are the same",
-        "line 390: False -> True": "`with_swap=True` in margins: the posterior's swapped "
+        "line 422: False -> True": "`with_swap=True` in margins: the posterior's swapped "
                                    "statistics are never read, the margins are the same",
-        "line 413: And -> Or": "`post is not None or has_latent`: only BTL changes branch, "
+        "line 445: And -> Or": "`post is not None or has_latent`: only BTL changes branch, "
                                "and its closed-form KL over a [B, 0] latent is 0, as before",
-        "line 422: And -> Or": "an `assert` that cannot fail either way (both swap "
+        "line 454: And -> Or": "an `assert` that cannot fail either way (both swap "
                                "statistics are set whenever the guide is used)",
     },
     "spl_model/made.py": {
@@ -133,9 +133,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "columns, which adds 0",
     },
     "train/reference.py": {
-        "line 164: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
+        "line 196: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
                                   "same axis",
-        "line 178: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
+        "line 210: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
                             "starts at the prior mean, where the gradient is exactly 0, so u "
                             "stays the prior mean (the `== 1` mutant of the same line is killed)",
     },
@@ -144,28 +144,28 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "index, and stacks the same [B, 0] result",
     },
     "spl_model/decoders.py": {
-        "line 35: USub removed": "`z.shape[1]` for `z.shape[-1]`: z is always [B, Z]",
-        "line 35: 1 -> 2": "`if z.shape[-2]` (B >= 1): with Z = 0 the term it then adds is a "
+        "line 40: USub removed": "`z.shape[1]` for `z.shape[-1]`: z is always [B, Z]",
+        "line 40: 1 -> 2": "`if z.shape[-2]` (B >= 1): with Z = 0 the term it then adds is a "
                            "product over an empty dimension, 0",
-        "line 81: USub removed": "`chunk(2, dim=1)` of the [B, 2H] output: the same axis",
+        "line 88: USub removed": "`chunk(2, dim=1)` of the [B, 2H] output: the same axis",
     },
     "train/fit.py": {
-        "line 119: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
+        "line 81: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
                             "warm-up step is t = 0 and the factor is 0 either way",
-        "line 120: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
+        "line 82: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
                             "at t = total, after the last step",
-        "line 178: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
+        "line 138: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
                             "whose shuffle is counted",
-        "line 196: comparison 0: GtE -> Gt": "one more step after the last runs at the "
+        "line 156: comparison 0: GtE -> Gt": "one more step after the last runs at the "
                                              "schedule's lr 0 (the cosine reaches 0 at t = "
                                              "total), so the weights do not change; only "
                                              "AdamW's moments, which are discarded",
-        "line 206: call statement removed": "`model.train()` each step: the model is in "
+        "line 161: call statement removed": "`model.train()` each step: the model is in "
                                             "training mode all along (built so, and "
                                             "evaluate_split restores the mode it found)",
-        "line 262: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
+        "line 250: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
                                    "context curve it would add is computed and dropped",
-        "line 208: True -> False": "zeroed instead of freed gradients: every trainable "
+        "line 163: True -> False": "zeroed instead of freed gradients: every trainable "
                                    "parameter gets a gradient every step, so AdamW updates the "
                                    "same parameters with the same values",
         "line 200: comparison 0: Gt -> GtE": "with targets_per_context = 1, "
@@ -222,7 +222,7 @@ EQUIVALENT: dict[str, dict[str, str]] = {
     },
     "train/resume.py": {
         "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
-        "line 75: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
+        "line 98: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
                            "have no dot, so the same three parts",
     },
 }
@@ -260,40 +260,40 @@ HARMLESS: dict[str, dict[str, str]] = {
                                "equally valid draw of the same estimator",
     },
     "train/fit.py": {
-        "line 102: True -> False": "the embedding progress bar",
-        "line 148: True -> False": "fit's progress bar default",
-        "line 191: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
-        "line 213: call statement removed": "the progress bar",
-        "line 213: 1 -> 2": "the progress bar",
-        "line 214: call statement removed": "the progress bar's loss display",
-        "line 219: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
-        "line 220: call statement removed": "closing the progress bar",
-        "line 221: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
-        "line 235: call statement removed": "creating the run folder for a config-only run: "
+        "line 64: True -> False": "the embedding progress bar",
+        "line 110: True -> False": "fit's progress bar default",
+        "line 151: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
+        "line 168: call statement removed": "the progress bar",
+        "line 168: 1 -> 2": "the progress bar",
+        "line 169: call statement removed": "the progress bar's loss display",
+        "line 174: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
+        "line 175: call statement removed": "closing the progress bar",
+        "line 176: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
+        "line 223: call statement removed": "creating the run folder for a config-only run: "
                                             "it exists by then whenever there is a test split "
                                             "(the last step's progress checkpoint writes into "
                                             "it); only a dataset without one needs the line",
-        "line 235: True -> False": "as above (`parents=False`/`exist_ok=False` on an existing "
+        "line 223: True -> False": "as above (`parents=False`/`exist_ok=False` on an existing "
                                    "folder's parent chain)",
-        "line 263: 5 -> 6": "a digit of the training loss in history.json (plots only)",
-        "line 264: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
-        "line 274: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
+        "line 251: 5 -> 6": "a digit of the training loss in history.json (plots only)",
+        "line 252: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
+        "line 262: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
                                    ".git, so the commit is None either way; in a checkout "
                                    "test_the_code_version_is_the_checkout_commit_or_none "
                                    "compares it with `git rev-parse HEAD`",
-        "line 275: 5 -> 6": "the timeout of `git rev-parse`",
-        "line 225: call statement removed": "killed by tests/train/test_fit_numbers.py::"
+        "line 263: 5 -> 6": "the timeout of `git rev-parse`",
+        "line 213: call statement removed": "killed by tests/train/test_fit_numbers.py::"
                                             "test_fit_returns_the_trained_model_in_eval_mode, "
                                             "written after this run (checked by hand on the "
                                             "mutant); the count above predates it",
-        "line 222: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
+        "line 177: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
                                             "one process; the two-process run of "
                                             "tests/train/test_fit_ddp.py needs it",
-        "line 167: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
+        "line 127: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
                                  "without CUDA (where the tests run) both place the model on "
                                  "the CPU; on a GPU it would train on the CPU, which only a GPU "
                                  "test can see",
-        "line 173: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
+        "line 133: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
                                                "up to float rounding (both runs compared in "
                                                "the tests use the same variant)",
     },
@@ -356,13 +356,13 @@ HARMLESS: dict[str, dict[str, str]] = {
                                             "tests cannot provoke (not killed, not equivalent)",
     },
     "train/reference.py": {
-        "line 43: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
+        "line 51: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
                                    "from real evidence is orders of magnitude larger",
-        "line 97: comparison 0: Lt -> LtE": "a margin of exactly 1e-9 (the tie threshold)",
-        "line 63: 16 -> 17": "users per batched product: every user's margins are the same "
+        "line 129: comparison 0: Lt -> LtE": "a margin of exactly 1e-9 (the tie threshold)",
+        "line 95: 16 -> 17": "users per batched product: every user's margins are the same "
                              "for any chunk (the chunk=1 test)",
-        "line 138: False -> True": "a progress bar",
-        "line 174: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
+        "line 170: False -> True": "a progress bar",
+        "line 206: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
                               "one more changes nothing",
     },
     "spl_model/calibration.py": {
