@@ -198,14 +198,16 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                             "there are no slices",
     },
     "app/store.py": {
-        "line 244: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
-        "line 304: And -> Or": "a session is finished exactly when it has a completion code "
+        "line 193: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
+        "line 253: And -> Or": "a session is finished exactly when it has a completion code "
                                "(one UPDATE sets both), so `finished or code` is `finished and "
                                "code`",
-        "line 306: comparison 0: Gt -> GtE": "with min_answers = 0 the count runs and no count "
+        "line 255: comparison 0: Gt -> GtE": "with min_answers = 0 the count runs and no count "
                                              "is below 0: no refusal either way",
-        "line 566: 0 -> 1": "the latest schema version when MIGRATIONS is empty, which it "
-                            "never is",
+    },
+    "app/store_backup.py": {
+        "line 67: 0 -> 1": "the latest schema version when MIGRATIONS is empty, which it "
+                           "never is",
     },
     "train/fewshot.py": {
         "line 108: comparison 0: Lt -> LtE": "`choice.best <= 0`: the selector returns column 0 "
@@ -246,9 +248,6 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: comparison 0: GtE -> Gt": "the size from which a new layer is cut in 4 "
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
-        "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
-        "line 160: Mult -> Div": "the size from which a new layer is cut in 4 blocks: "
-                                 + _BLOCKS,
     },
     "train/fewshot.py": {
         "line 61: 512 -> 513": "model_margins' chunk size: each row's eval-mode margin does not "
@@ -320,40 +319,37 @@ HARMLESS: dict[str, dict[str, str]] = {
                              "model and fails to load either way",
     },
     "app/store.py": {
-        "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
-        "line 185: False -> True": "sqlite-utils' plugin hooks: none is installed",
-        "line 544: True -> False": "`missing_ok=False` when removing a failed backup's "
-                                   "temporary file: it is missing only when SQLite could not "
-                                   "create it, which here happens for a name over 255 bytes, "
-                                   "where unlink fails with ENAMETOOLONG (a raw OSError, not "
-                                   "StoreError) with or without missing_ok: a gap reported to "
-                                   "the lead, not fixed here",
-        "line 184: call statement removed": "`PRAGMA synchronous = FULL`: this SQLite build's "
+        "line 93: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
+        "line 103: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
+        "line 114: call statement removed": "closing a store whose opening failed: its "
+                                            "connection goes with the dropped object",
+        "line 133: call statement removed": "`PRAGMA synchronous = FULL`: this SQLite build's "
                                             "default is already FULL (2), which the pragma "
                                             "test reads; the line guards builds whose default "
                                             "is NORMAL",
-        "line 165: call statement removed": "closing a store whose opening failed: its "
-                                            "connection goes with the dropped object",
-        "line 541: call statement removed": "closing the backup's target connection: garbage "
-                                            "collection closes it; no test sees a file handle",
-        "line 561: True -> False": "`uri=False` when opening the backup read-only: this "
-                                   "sqlite3 build reads URI filenames either way (a build "
-                                   "without SQLITE_USE_URI would open a new empty file)",
-        "line 565: False -> True": "sqlite-utils' plugin hooks: none is installed",
-        "line 570: 10.0 -> 20.0": "how long a restore waits for a busy destination",
-        "line 574: call statement removed": "closing the restore's target connection: garbage "
-                                            "collection closes it; no test sees a file handle",
-        "line 579: call statement removed": "closing the backup's read-only connection: as "
-                                            "above",
-        "line 595: 0 -> 1": "`_version` of a database without a schema_version table (only a "
-                            "restore source that is no store): 0 and 1 both pass the "
-                            "is-it-newer check",
-        "line 154: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
-        "line 209: call statement removed": "the rollback after a failed BEGIN IMMEDIATE or "
+        "line 134: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 158: call statement removed": "the rollback after a failed BEGIN IMMEDIATE or "
                                             "COMMIT: a failed BEGIN leaves no transaction open "
                                             "and errors in the body are rolled back by the inner "
                                             "handler; only a failing COMMIT needs it, which these "
                                             "tests cannot provoke (not killed, not equivalent)",
+    },
+    "app/store_backup.py": {
+        "line 24: 0 -> 1": "`db_version` of a database without a schema_version table (a "
+                           "Store creates the table before reading it, so only a restore "
+                           "source that is no store): 0 and 1 both pass the is-it-newer check",
+        "line 41: call statement removed": "closing the backup's target connection: CPython "
+                                           "closes it when `copy` returns (its last reference "
+                                           "goes); no test sees a file handle",
+        "line 62: True -> False": "`uri=False` when opening the backup read-only: this "
+                                  "sqlite3 build reads URI filenames either way (a build "
+                                  "without SQLITE_USE_URI would open a new empty file)",
+        "line 66: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 71: 10.0 -> 20.0": "how long a restore waits for a busy destination",
+        "line 75: call statement removed": "closing the restore's target connection: as for "
+                                           "the backup's, closed when restore returns",
+        "line 80: call statement removed": "closing the backup's read-only connection: as "
+                                           "above",
     },
     "train/reference.py": {
         "line 51: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
@@ -370,9 +366,8 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 69: comparison 0: Lt -> LtE": "Newton's stop at a step of exactly 1e-9",
         "line 69: 1e-09 -> 2e-09": "Newton's stopping step: the weights are rounded to 6 "
                                    "decimals, far above it",
-        "line 66: Add -> Sub": "the Hessian only sizes Newton's step; the fixed point is where "
+        "line 66: Sub -> Add": "the Hessian only sizes Newton's step; the fixed point is where "
                                "the gradient is 0 (checked by the ridge-optimum test)",
-        "line 66: Sub -> Add": "the Hessian only sizes Newton's step (as above)",
         "line 66: 1 -> 2": "the Hessian only sizes Newton's step (as above)",
     },
     "train/evaluate.py": {

@@ -686,3 +686,18 @@ def test_restore_into_a_new_folder_and_a_foreign_key_violation_fails_the_check(
         raw.close()
     with Store.open(backup) as broken:
         assert not broken.integrity_check()  # SQLite's own check still passes
+
+
+def test_the_backup_modules_restore_keeps_an_existing_database_by_default(
+        store: Store, tmp_path: Path) -> None:
+    """app.store_backup.restore on its own (the admin CLI reaches it through Store.restore):
+    without overwrite=True a database at the destination stays as it was."""
+    from app import store_backup
+
+    store.new_session("P1")
+    backup = store.backup(tmp_path / "backup.db")
+    existing = tmp_path / "existing.db"
+    existing.write_bytes(b"not to be lost")
+    with pytest.raises(StoreError, match="already holds a database"):
+        store_backup.restore(backup, existing)
+    assert existing.read_bytes() == b"not to be lost"
