@@ -76,7 +76,8 @@ MODULES: dict[str, list[str]] = {
     # (a module path among the tests runs its doctests: pytest.ini has --doctest-modules)
     "spl_model/atomic.py": ["tests/spl_model/test_atomic.py", "spl_model/atomic.py"],
     "spl_model/study_export.py": ["tests/spl_model/test_study_export.py"],
-    "spl_model/render.py": ["spl_model/render.py", "tests/train/test_backbones.py"],
+    "spl_model/render.py": ["tests/spl_model/test_render.py", "spl_model/render.py",
+                            "tests/train/test_backbones.py"],
     "spl_model/quantize.py": ["tests/train/test_backbones.py"],
     "spl_model/backbones.py": ["tests/train/test_backbones.py"],
     "spl_model/calibration.py": ["tests/train/test_fewshot.py"],
