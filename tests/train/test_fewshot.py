@@ -389,3 +389,54 @@ def test_attribute_deltas_of_a_one_row_split() -> None:
     ctx, mask, targets = attribute_deltas(SimpleNamespace(test=rows, survey=survey), "test")
     assert targets.tolist() == [[1.0, 0.0, -2.0]]
     assert ctx.tolist() == [[[-1.0, 0.0, -1.0]]] and mask.tolist() == [[True]]
+
+
+def test_active_order_shows_the_selector_the_pairs_picked_so_far_in_eval_mode(monkeypatch) -> None:
+    """What each step hands the selector: the chunk's pairs picked so far (both sides, and
+    their mask), with the model in eval mode; an empty context comes as [B, 0] tensors."""
+    import train.fewshot as fewshot
+
+    calls = []
+    real_select = fewshot.select_query
+
+    def spy(model, ctx, pool_a, pool_b, **kwargs):
+        calls.append((model.training, [t.clone() for t in ctx], pool_a, pool_b))
+        return real_select(model, ctx, pool_a, pool_b, **kwargs)
+
+    monkeypatch.setattr(fewshot, "select_query", spy)
+    split, emb = make_split(n_users=3, C=4, seed=2)
+    model = _spl(3).train()
+    order = active_order(model, split, emb, n_samples=4, batch_size=8)
+    assert len(calls) == 4 and not any(training for training, *_ in calls)
+    firsts = [split.users.index(u) for u in ("u0", "u1", "u2")]
+    for j, (_, (ctx_a, ctx_b, ctx_mask), pool_a, pool_b) in enumerate(calls):
+        assert ctx_a.shape == (3, j, D) and ctx_mask.shape == (3, j)
+        for b, row in enumerate(firsts):
+            picked = order[row, :j]
+            torch.testing.assert_close(ctx_a[b], pool_a[b, picked], rtol=0, atol=0)
+            torch.testing.assert_close(ctx_b[b], pool_b[b, picked], rtol=0, atol=0)
+            assert ctx_mask[b].tolist() == split.ctx_mask[row, picked].tolist()
+
+
+def test_active_order_of_contexts_without_columns_is_empty() -> None:
+    split, emb = make_split(n_users=2, C=1)
+    empty = dataclasses.replace(split, ctx_chosen=split.ctx_chosen[:, :0],
+                                ctx_rejected=split.ctx_rejected[:, :0],
+                                ctx_mask=split.ctx_mask[:, :0])
+    order = active_order(_spl(4).eval(), empty, emb, n_samples=4)
+    assert order.shape == (len(split), 0)
+
+
+def test_active_order_of_a_chunk_of_users_without_answers_keeps_their_order() -> None:
+    """A chunk whose users have no real pair (their contexts all padding) is left in the given
+    order; it used to stop active_order with "stack expects a non-empty TensorList"."""
+    split, emb = make_split(n_users=3, C=3)
+    mask = split.ctx_mask.clone()
+    mask[split.users.index("u2"):] = False  # u2 answered nothing
+    split = dataclasses.replace(split, ctx_mask=mask)
+    model = _spl(0).eval()
+    u2 = split.users.index("u2")
+    for batch_size in (1, 8):  # u2 alone in the last chunk, and u2 with the others
+        order = active_order(model, split, emb, n_samples=4, batch_size=batch_size)
+        assert order[u2:].tolist() == [[0, 1, 2]] * (len(split) - u2)
+        assert all(sorted(row) == [0, 1, 2] for row in order[:u2].tolist())
