@@ -119,9 +119,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                  "[B, Z]: the same dimension",
     },
     "spl_model/models.py": {
-        "line 322: False -> True": "`with_swap=True` in lookahead_z: the swapped statistics "
+        "line 352: False -> True": "`with_swap=True` in lookahead_z: the swapped statistics "
                                    "are computed (no grad) and discarded, z is the same",
-        "line 335: False -> True": "`with_swap=True` in sample_z: the swapped statistics are "
+        "line 365: False -> True": "`with_swap=True` in sample_z: the swapped statistics are "
                                    "discarded, the samples are the same",
         "line 422: False -> True": "`with_swap=True` in margins: the posterior's swapped "
                                    "statistics are never read, the margins are the same",
