@@ -170,10 +170,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 163: True -> False": "zeroed instead of freed gradients: every trainable "
                                    "parameter gets a gradient every step, so AdamW updates the "
                                    "same parameters with the same values",
-        "line 200: comparison 0: Gt -> GtE": "with targets_per_context = 1, "
+        "line 193: comparison 0: Gt -> GtE": "with targets_per_context = 1 (FitConfig "
+                                             "refuses answer_targets then), "
                                              "`same_user_rows(rows, 1, g)` is `rows[:, None]`, "
-                                             "the batch fit builds without targets (its "
-                                             "generator is a private one)",
+                                             "the batch _train_batch builds without targets "
+                                             "(its generator is a private one)",
     },
     "spl_model/checkpoint.py": {
         "line 92: 0 -> 1": "a config without format_version read as 0 or as 1: both are <= "
