@@ -226,7 +226,7 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                    "which PCA leaves free",
     },
     "train/resume.py": {
-        "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
+        "line 66: 1 -> 2": "the indent of progress.json: the same JSON",
         "line 98: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
                            "have no dot, so the same three parts",
     },
