@@ -62,3 +62,23 @@ def random_batch(
     )
 
 
+
+
+class WordTokenizer:
+    """A "fast tokenizer" whose tokens are the whitespace-separated words, with offsets (one
+    text, or a list of texts as a batch); two special tokens per text, as BERT adds."""
+
+    def __call__(self, text: str | list[str], add_special_tokens: bool = False,
+                 return_offsets_mapping: bool = False, verbose: bool = True) -> dict:
+        import re
+
+        if isinstance(text, list):
+            return {"input_ids": [self(t)["input_ids"] for t in text]}
+        spans = [m.span() for m in re.finditer(r"\S+", text)]
+        out: dict = {"input_ids": list(range(len(spans)))}
+        if return_offsets_mapping:
+            out["offset_mapping"] = spans
+        return out
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        return 2

@@ -3,23 +3,10 @@ every kept span can be counted (the MiniLM cases are in tests/train/test_backbon
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from spl_fixtures import WordTokenizer
 from spl_model.render import check_texts, keep_response, render
-
-
-class WordTokenizer:
-    """A "fast tokenizer" whose tokens are the whitespace-separated words, with offsets."""
-
-    def __call__(self, text: str, add_special_tokens: bool = False,
-                 return_offsets_mapping: bool = False, verbose: bool = True) -> dict:
-        spans = [m.span() for m in re.finditer(r"\S+", text)]
-        out: dict = {"input_ids": list(range(len(spans)))}
-        if return_offsets_mapping:
-            out["offset_mapping"] = spans
-        return out
 
 
 WORDS = WordTokenizer()
