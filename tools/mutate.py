@@ -737,6 +737,9 @@ def main() -> None:
     parser.add_argument("--listed", action="store_true", help="issue 13's mutations only")
     parser.add_argument("--match", help="with --listed: only the modules whose path has this")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument("--report", action="store_true",
+                        help="rewrite mutation.md from the stored mutation.json and the current "
+                             "notes, run nothing")
     parser.add_argument("--check-notes", action="store_true",
                         help="list the EQUIVALENT/HARMLESS entries that match no mutant (or no "
                              "stored survivor), run nothing; exit 1 if there are any")
@@ -748,6 +751,9 @@ def main() -> None:
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
         raise SystemExit(f"unknown modules {unknown}; choose from {list(MODULES)}")
+    if args.report:
+        write_results({})
+        return
     if args.check_notes:
         path = RESULTS / "mutation.json"
         stored = json.loads(path.read_text()) if path.is_file() else {}
