@@ -82,7 +82,7 @@ MODULES: dict[str, list[str]] = {
     "spl_model/backbones.py": ["tests/spl_model/test_backbone_spec.py",
                                "tests/train/test_backbones.py"],
     "spl_model/calibration.py": ["tests/train/test_fewshot.py"],
-    "train/reference.py": ["tests/train/test_reference.py"],
+    "train/reference.py": ["tests/train/test_reference.py", "train/reference.py"],
     "train/fewshot.py": ["tests/train/test_fewshot.py", "tests/train/test_reference.py"],
     "train/batching.py": ["tests/train/test_fewshot.py", "tests/train/test_evaluate_numbers.py",
                           "tests/train/test_fit_resume.py"],
