@@ -87,7 +87,8 @@ MODULES: dict[str, list[str]] = {
     "train/batching.py": ["tests/train/test_fewshot.py", "tests/train/test_evaluate_numbers.py",
                           "tests/train/test_fit_resume.py"],
     "train/evaluate.py": ["tests/train/test_evaluate_numbers.py"],
-    "train/resume.py": ["tests/train/test_fit_resume.py", "tests/train/test_fit.py"],
+    "train/resume.py": ["tests/train/test_rng_resume.py", "tests/train/test_fit_resume.py",
+                        "tests/train/test_fit.py"],
     "train/fit.py": ["tests/train/test_fit_numbers.py", "tests/train/test_fit_resume.py",
                      "tests/train/test_fit.py"],
     # (the peft import check starts a fresh interpreter for 10 s and tests no number)
