@@ -76,6 +76,7 @@ MODULES: dict[str, list[str]] = {
     # (a module path among the tests runs its doctests: pytest.ini has --doctest-modules)
     "spl_model/atomic.py": ["tests/spl_model/test_atomic.py", "spl_model/atomic.py"],
     "spl_model/study_export.py": ["tests/spl_model/test_study_export.py"],
+    "spl_model/__init__.py": ["tests/spl_model/test_metrics.py"],  # lazy exports: imports them
     "spl_model/render.py": ["tests/spl_model/test_render.py", "spl_model/render.py",
                             "tests/train/test_backbones.py"],
     "spl_model/quantize.py": ["tests/train/test_backbones.py"],
