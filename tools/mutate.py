@@ -677,6 +677,12 @@ def write_results(results: dict[str, dict]) -> None:
         partial = " (first mutants only)" if r.get("partial") else ""
         lines.append(f"| `{module}`{partial} | {r['killed']} | {r['survived']} | {r['score']} | "
                      + ", ".join(f"`{t}`" for t in r.get("tests", [])) + " |")
+    for package in ("spl_model/",):  # the aggregate target (>= 0.9)
+        mine = [r for m, r in merged.items() if m.startswith(package)]
+        k, s = sum(r["killed"] for r in mine), sum(r["survived"] for r in mine)
+        if k + s:
+            lines += ["", f"`{package}` together: {k} killed, {s} survived, score "
+                          f"{round(k / (k + s), 4)}."]
     if not_run:
         lines += ["", "**Not run yet:** " + ", ".join(f"`{m}`" for m in not_run) + "."]
     for module, r in sorted(merged.items()):
