@@ -128,6 +128,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                    "discarded, the samples are the same",
         "line 422: False -> True": "`with_swap=True` in margins: the posterior's swapped "
                                    "statistics are never read, the margins are the same",
+        "line 378: comparison 0: Gt -> GtE": "`input_dropout >= 0`: with p = 0 F.dropout "
+                                             "returns its input itself and draws no random "
+                                             "number (checked: torch's RNG state unchanged), "
+                                             "so training is the same",
         "line 445: And -> Or": "`post is not None or has_latent`: only BTL changes branch, "
                                "and its closed-form KL over a [B, 0] latent is 0, as before",
         "line 454: And -> Or": "an `assert` that cannot fail either way (both swap "
