@@ -223,6 +223,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 85: 0 -> 1": "`C == 1` for `C == 0` in the early return: a context of one column "
                            "has one order, [0], either way, and with no column the greedy loop "
                            "runs no step and returns the same [R, 0] order",
+        "line 113: 0 -> 1": "the picks of a chunk without real pairs as [B, 1] zeros instead "
+                            "of [B, 0]: completed in order, [0] + [1, ..., C-1] is the same "
+                            "identity order (C >= 1 here: C = 0 returned earlier)",
         "line 108: comparison 0: Lt -> LtE": "`choice.best <= 0`: the selector returns column 0 "
                                              "only while 0 is not picked yet, and then the "
                                              "lowest unpicked column it is replaced with is 0 "
