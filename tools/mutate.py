@@ -254,6 +254,20 @@ _BLOCKS = ("a speed choice for new models only (`_blocks_for`'s docstring): ever
 # {"line N: what": why}. They still count as survived; mutation.md prints the reason next to
 # each (matched when the results are written, so a stored run needs no re-run)
 HARMLESS: dict[str, dict[str, str]] = {
+    "spl_model/render.py": {
+        "line 49: False -> True": "`verbose=True` for the offsets call: the tokenizer may log "
+                                  "a too-long-sequence warning; the tokens are the same (the "
+                                  "line's other flag, add_special_tokens, is killed)",
+        "line 71: False -> True": "`verbose=True` for the re-check: as above",
+        "line 54: comparison 0: LtE -> Lt": "a text whose marker is at position 0 goes through "
+                                            "the cut: no prompt token, so it keeps the text's "
+                                            "start up to the budget, which is what the "
+                                            "no-marker branch returns (for a tokenizer that "
+                                            "re-counts a prefix as it counted it)",
+        "line 54: 0 -> 1": "a marker at position 1 (one character before it): that character "
+                           "is whitespace or a one-token prompt, kept or not with the same "
+                           "tokens; only leading whitespace can differ",
+    },
     "spl_model/flows.py": {
         "line 119: 0 -> 1": "AffineFlow's default ordering seed: the model always passes "
                             "`ModelConfig.flow_seed`, and a saved flow carries its orderings",

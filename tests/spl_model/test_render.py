@@ -14,7 +14,7 @@ PROMPT = " ".join(f"p{i}" for i in range(20))  # 20 tokens, after "Human:"
 
 
 def _count(text: str) -> int:
-    return len(WORDS(text)["input_ids"])
+    return len(WORDS(text, add_special_tokens=False)["input_ids"])
 
 
 def test_a_text_that_fits_is_returned_whole() -> None:
@@ -66,7 +66,7 @@ def test_a_longer_text_than_any_cut_can_fix_falls_back_to_its_start() -> None:
     class Stubborn(WordTokenizer):
         def __call__(self, text: str, **kwargs) -> dict:
             out = super().__call__(text, **kwargs)
-            if not kwargs.get("return_offsets_mapping") and text.strip() != "...":
+            if not kwargs.get("return_offsets_mapping") and text.strip() != "...":  # a count
                 out["input_ids"] = list(range(10_000))
             return out
 
@@ -83,3 +83,39 @@ def test_check_texts_names_the_bad_text() -> None:
         check_texts(["a", "  "])
     with pytest.raises(ValueError, match="text 0 is empty or not a string"):
         check_texts([3])  # type: ignore[list-item]
+
+
+class DotsCountTwice(WordTokenizer):
+    """Counts the cut mark as one token alone but two inside a text, so a first cut comes out
+    one token over the budget and keep_response must give up some room."""
+
+    def __call__(self, text, add_special_tokens=True, return_offsets_mapping=False, verbose=True):
+        out = super().__call__(text, add_special_tokens, return_offsets_mapping, verbose)
+        if not return_offsets_mapping and isinstance(text, str) and text.strip() != "...":
+            out["input_ids"] = out["input_ids"] + [0] * text.count(" ... ")
+        return out
+
+
+@pytest.mark.parametrize(("n_prompt", "budget", "head", "tail"), [
+    (20, 20, 2, 10),  # room 20 is one over; room 19 (slack steps of 1 below 32): 3 + 10 kept
+    (40, 32, 5, 18),  # room 32 is one over; room 30 (steps of 32 // 16 = 2): 6 + 18 kept
+])
+def test_a_cut_that_comes_out_too_long_gives_up_room_in_steps_of_a_sixteenth(
+        n_prompt: int, budget: int, head: int, tail: int) -> None:
+    prompt = " ".join(f"p{i}" for i in range(n_prompt))
+    got = keep_response(DotsCountTwice(), render(prompt, "r0 r1 r2 r3"), budget)
+    kept = " ".join(f"p{i}" for i in range(head)) + " ... " + " ".join(
+        f"p{i}" for i in range(n_prompt - tail, n_prompt))
+    assert got == f"Human: {kept}\n\nAssistant: r0 r1 r2 r3"
+
+
+def test_a_response_just_over_three_quarters_keeps_its_start() -> None:
+    """16 response tokens (15 words and the marker) > 20 - 20 // 4: the long-response cut."""
+    response = " ".join(f"r{i}" for i in range(15))
+    got = keep_response(WORDS, render(PROMPT, response), 20)
+    assert got == "p15 p16 p17 p18 p19\n\nAssistant: " + " ".join(f"r{i}" for i in range(14))
+
+
+def test_a_budget_of_two_keeps_the_marker_and_a_one_word_response() -> None:
+    """No room for a prompt token (2 - 2 - 1 < 0 is 0 kept): the response from its marker."""
+    assert keep_response(WORDS, render(PROMPT, "r0"), 2) == "\n\nAssistant: r0"
