@@ -172,6 +172,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 161: call statement removed": "`model.train()` each step: the model is in "
                                             "training mode all along (built so, and "
                                             "evaluate_split restores the mode it found)",
+        "line 223: call statement removed": "creating the run folder of a config-only run: "
+                                            "it exists by then, since every fit has a test "
+                                            "split (its report reads data.splits['test'] in "
+                                            "train/report.py; checked: a fit without one "
+                                            "stops there with a KeyError) and the last "
+                                            "step's progress checkpoint writes into the folder",
+        "line 223: True -> False": "`parents=False` on that folder: it exists (as above); the "
+                                   "line's other flag, `exist_ok=False`, is killed",
         "line 250: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
                                    "context curve it would add is computed and dropped",
         "line 163: True -> False": "zeroed instead of freed gradients: every trainable "
@@ -298,12 +306,6 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 174: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
         "line 175: call statement removed": "closing the progress bar",
         "line 176: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
-        "line 223: call statement removed": "creating the run folder for a config-only run: "
-                                            "it exists by then whenever there is a test split "
-                                            "(the last step's progress checkpoint writes into "
-                                            "it); only a dataset without one needs the line",
-        "line 223: True -> False": "as above (`parents=False`/`exist_ok=False` on an existing "
-                                   "folder's parent chain)",
         "line 251: 5 -> 6": "a digit of the training loss in history.json (plots only)",
         "line 252: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
         "line 262: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
