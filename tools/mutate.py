@@ -15,6 +15,8 @@ Two modes:
   its stored outcome (valid while the module itself is unchanged). ``HARMLESS`` lists
   survivors checked by hand that change nothing a result depends on (a progress bar, a
   timeout, a speed choice); they still count as survived, and mutation.md prints the reason.
+* ``python tools/mutate.py --report``: mutation.{json,md} rewritten from the stored results
+  and the current notes, nothing run.
 * ``python tools/mutate.py --check-notes``: the ``EQUIVALENT``/``HARMLESS`` entries that no
   longer match a mutant of their module (keys carry line numbers, which move with the code),
   and the ``HARMLESS`` ones whose survivor is gone from the stored result; a run warns about
@@ -684,6 +686,21 @@ def stale_notes(module: str, source: str, stored: dict | None = None,
     return out
 
 
+def reclassify(module: str, result: dict) -> dict:
+    """``result`` with its stored survivors that ``EQUIVALENT`` now names moved to its
+    equivalent list (their outcome, survived, is stored: only the judgement is new), and the
+    count and score to match. Survivors a later test kills need a run (``--survivors``)."""
+    notes = EQUIVALENT.get(module, {})
+    keep = [s for s in result.get("survivors", []) if _key(s) not in notes]
+    moved = [f"{s}: {notes[_key(s)]}" for s in result.get("survivors", []) if _key(s) in notes]
+    if not moved:
+        return result
+    total = result["killed"] + len(keep)
+    return {**result, "survived": len(keep), "survivors": keep,
+            "equivalent": [*result.get("equivalent", []), *moved],
+            "score": round(result["killed"] / total, 4) if total else None}
+
+
 def write_results(results: dict[str, dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "mutation.json"
@@ -772,8 +789,9 @@ def main() -> None:
     parser.add_argument("--match", help="with --listed: only the modules whose path has this")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     parser.add_argument("--report", action="store_true",
-                        help="rewrite mutation.md from the stored mutation.json and the current "
-                             "notes, run nothing")
+                        help="rewrite mutation.{json,md} from the stored results and the current "
+                             "notes (survivors now named EQUIVALENT move to the equivalent "
+                             "list), run nothing")
     parser.add_argument("--check-notes", action="store_true",
                         help="list the EQUIVALENT/HARMLESS entries that match no mutant (or no "
                              "stored survivor), run nothing; exit 1 if there are any")
@@ -786,7 +804,9 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown modules {unknown}; choose from {list(MODULES)}")
     if args.report:
-        write_results({})
+        path = RESULTS / "mutation.json"
+        stored = json.loads(path.read_text()) if path.is_file() else {}
+        write_results({m: reclassify(m, r) for m, r in stored.items()})
         return
     if args.check_notes:
         path = RESULTS / "mutation.json"

@@ -79,3 +79,18 @@ def test_a_forked_test_run_sees_the_tree_it_is_given_and_its_deadline(tmp_path) 
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=root, text=True,
                          capture_output=True, timeout=120)
     assert out.stdout.strip() == "['passed', 'failed', 'timeout']", out.stderr[-2000:]
+
+
+def test_reclassify_moves_survivors_named_equivalent_and_rescores(monkeypatch) -> None:
+    import tools.mutate as mutate
+
+    monkeypatch.setattr(mutate, "EQUIVALENT", {"m.py": {"line 10: Mult -> Div": "same"}})
+    stored = {"killed": 6, "survived": 2, "score": 0.75, "equivalent": ["line 1: x in `y`: z"],
+              "survivors": ["line 10: Mult -> Div in `return -x * 0.5`",
+                            "line 10: 0.5 -> 1.0 in `return -x * 0.5`"]}
+    out = mutate.reclassify("m.py", stored)
+    assert (out["killed"], out["survived"], out["score"]) == (6, 1, 0.8571)
+    assert out["survivors"] == ["line 10: 0.5 -> 1.0 in `return -x * 0.5`"]
+    assert out["equivalent"] == ["line 1: x in `y`: z",
+                                 "line 10: Mult -> Div in `return -x * 0.5`: same"]
+    assert mutate.reclassify("other.py", stored) is stored
