@@ -248,7 +248,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                    "rows of v (the components used) are the same up to sign, "
                                    "which PCA leaves free",
     },
+    "train/batching.py": {
+        "line 142: Sub -> Add": "`max=free.shape[1] + 1` in the clamp of an answer's column: a "
+                                "pick is below rows + free answers, so `pick - rows` is at most "
+                                "free - 1 <= A - 1 and the cap never binds",
+    },
     "train/resume.py": {
+        "line 70: True -> False": "`missing_ok=False` when deleting stale state files: the glob "
+                                  "listed them a moment before and one process saves a run",
         "line 66: 1 -> 2": "the indent of progress.json: the same JSON",
         "line 98: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
                            "have no dot, so the same three parts",
@@ -288,6 +295,17 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: comparison 0: GtE -> Gt": "the size from which a new layer is cut in 4 "
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
+    },
+    "train/batching.py": {
+        "line 141: True -> False": "`stable=False` when ordering a user's free answers first: "
+                                   "only the order among free answers can change, so a draw may "
+                                   "land on another free answer; the same uniform draw over them",
+    },
+    "train/resume.py": {
+        "line 72: True -> False": "`ignore_errors=False` when removing a leftover save folder of "
+                                  "the old layout: only an unremovable leftover (permissions; "
+                                  "root, as the tests run, removes anything) would then stop "
+                                  "the save",
     },
     "train/fewshot.py": {
         "line 61: 512 -> 513": "model_margins' chunk size: each row's eval-mode margin does not "

@@ -440,3 +440,56 @@ def test_active_order_of_a_chunk_of_users_without_answers_keeps_their_order() ->
         order = active_order(model, split, emb, n_samples=4, batch_size=batch_size)
         assert order[u2:].tolist() == [[0, 1, 2]] * (len(split) - u2)
         assert all(sorted(row) == [0, 1, 2] for row in order[:u2].tolist())
+
+
+def _targets_by_hand(split: EncodedSplit, rows: list[int], n: int, seed: int) -> list[list[tuple]]:
+    """same_user_targets' draw written out: each row's own pair, then per draw d a pick
+    k = floor(d * (the user's rows + the user's answers this row lacks)): the k-th row's
+    target, or the (k - rows)-th lacking answer (answers in order of first appearance)."""
+    draws = torch.rand(len(rows), n - 1, generator=torch.Generator().manual_seed(seed))
+    out = []
+    for b, row in enumerate(rows):
+        user = split.users[row]
+        mine = [i for i, u in enumerate(split.users) if u == user]
+        answers: list[tuple] = []
+        for i in mine:
+            for c, r, real in zip(split.ctx_chosen[i].tolist(), split.ctx_rejected[i].tolist(),
+                                  split.ctx_mask[i].tolist()):
+                if real and (c, r) not in answers:
+                    answers.append((c, r))
+        held = {(c, r) for c, r, real in zip(split.ctx_chosen[row].tolist(),
+                                             split.ctx_rejected[row].tolist(),
+                                             split.ctx_mask[row].tolist()) if real}
+        lacking = [a for a in answers if a not in held]
+        picks = [(int(split.chosen[row]), int(split.rejected[row]))]
+        for d in draws[b].tolist():
+            k = int(d * (len(mine) + len(lacking)))
+            picks.append((int(split.chosen[mine[k]]), int(split.rejected[mine[k]]))
+                         if k < len(mine) else lacking[k - len(mine)])
+        out.append(picks)
+    return out
+
+
+def test_same_user_targets_by_hand_with_more_answers_than_context_columns() -> None:
+    """u0's two rows hold different answers (6 in all for 4 columns); the last user, u2,
+    draws answers too; n = 1 is each row's own pair and n = 0 is refused."""
+    split, _ = make_split(n_users=3, rows_per_user=2, C=4, seed=3)
+    ctx_c, ctx_r = split.ctx_chosen.clone(), split.ctx_rejected.clone()
+    ctx_c[1, :2], ctx_r[1, :2] = torch.tensor([90, 91]), torch.tensor([92, 93])  # u0's 2nd row
+    ctx_c[5, 2:], ctx_r[5, 2:] = torch.tensor([94, 95]), torch.tensor([96, 97])  # u2's 2nd row
+    split = dataclasses.replace(split, ctx_chosen=ctx_c, ctx_rejected=ctx_r)
+    rows = [0, 1, 4, 5, 2]
+    chosen, rejected = split.same_user_targets(torch.tensor(rows), 6,
+                                               torch.Generator().manual_seed(7))
+    got = [list(zip(c, r)) for c, r in zip(chosen.tolist(), rejected.tolist())]
+    assert got == _targets_by_hand(split, rows, 6, seed=7)
+    assert any(p not in {(int(split.chosen[i]), int(split.rejected[i])) for i in (4, 5)}
+               for p in got[2][1:] + got[3][1:])  # u2 drew some of its answers
+    one_c, one_r = split.same_user_targets(torch.tensor(rows), 1, torch.Generator())
+    assert one_c[:, 0].tolist() == split.chosen[rows].tolist() and one_c.shape == (5, 1)
+    assert one_r[:, 0].tolist() == split.rejected[rows].tolist()
+    assert split.same_user_rows(torch.tensor(rows), 1, torch.Generator()).tolist() == \
+        [[r] for r in rows]
+    for draw in (split.same_user_targets, split.same_user_rows):
+        with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+            draw(torch.tensor(rows), 0, torch.Generator())
