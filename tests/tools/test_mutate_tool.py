@@ -94,3 +94,15 @@ def test_reclassify_moves_survivors_named_equivalent_and_rescores(monkeypatch) -
     assert out["equivalent"] == ["line 1: x in `y`: z",
                                  "line 10: Mult -> Div in `return -x * 0.5`: same"]
     assert mutate.reclassify("other.py", stored) is stored
+
+
+def test_no_note_is_written_twice() -> None:
+    """A dict literal keeps the last of two equal keys silently: a note (or a module's block
+    of notes) written twice would hide the first."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "tools" / "mutate.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
