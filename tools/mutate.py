@@ -249,6 +249,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                    "which PCA leaves free",
     },
     "train/batching.py": {
+        "line 154: 1 -> 2": "one more (empty) user slot after the last (`+ 2`), or the "
+                            "default of an empty split (`-2`): no row's owner reaches either, "
+                            "so every gathered answer is the same",
+        "line 154: USub removed": "`default=1` for the last user of a split with no rows: no "
+                                  "row, no draw",
+        "line 159: 0 -> 1": "the answer width of a split with no users: no row, no draw",
         "line 142: Sub -> Add": "`max=free.shape[1] + 1` in the clamp of an answer's column: a "
                                 "pick is below rows + free answers, so `pick - rows` is at most "
                                 "free - 1 <= A - 1 and the cap never binds",
@@ -297,6 +303,13 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
     },
     "train/batching.py": {
+        "line 166: call statement removed": "the user-answers cache: recomputed on every "
+                                            "call, the same values (slower only)",
+        "line 175: call statement removed": "the row-owner cache: recomputed on every call, "
+                                            "the same values (slower only)",
+        "line 182: True -> False": "`stable=False` when listing a user's rows: only their "
+                                   "order among themselves can change, so a draw may land on "
+                                   "another of the user's rows; the same uniform draw",
         "line 141: True -> False": "`stable=False` when ordering a user's free answers first: "
                                    "only the order among free answers can change, so a draw may "
                                    "land on another free answer; the same uniform draw over them",
