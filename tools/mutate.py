@@ -82,7 +82,7 @@ MODULES: dict[str, list[str]] = {
     "spl_model/render.py": ["tests/spl_model/test_render.py", "spl_model/render.py",
                             "tests/train/test_backbones.py"],
     "spl_model/quantize.py": ["tests/train/test_backbones.py"],
-    "spl_model/backbones.py": ["tests/spl_model/test_backbone_spec.py",
+    "spl_model/backbones.py": ["tests/spl_model/test_backbone_spec.py", "spl_model/backbones.py",
                                "tests/train/test_backbones.py"],
     "spl_model/calibration.py": ["tests/train/test_fewshot.py"],
     "train/reference.py": ["tests/train/test_reference.py", "train/reference.py"],
@@ -247,6 +247,17 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
                                    "rows of v (the components used) are the same up to sign, "
                                    "which PCA leaves free",
+    },
+    "spl_model/backbones.py": {
+        "line 171: 1 -> 2": "the tail read asks for 2 MiB from 1 MiB before the end: the read "
+                            "stops at the end of the file, the same bytes",
+        "line 171: 20 -> 21": "as above (`1 << 21`)",
+        "line 270: Div -> Mult": "the mean's scale (sum times count instead of over it): "
+                                 "F.normalize divides any scale out, so the same unit vector; "
+                                 "a row without real tokens is 0 either way",
+        "line 270: 1.0 -> 2.0": "`clamp(min=2.0)` on the real-token count: only a scale again "
+                                "(count 1 read as 2), which F.normalize divides out",
+        "line 271: USub removed": "`F.normalize(dim=1)` of the (N, D) mean: the same axis",
     },
     "train/batching.py": {
         "line 154: 1 -> 2": "one more (empty) user slot after the last (`+ 2`), or the "

@@ -33,7 +33,11 @@ def test_a_spec_refuses_each_bad_field(fields: dict, message: str) -> None:
 
 
 def test_a_spec_takes_the_smallest_length_and_each_valid_choice() -> None:
+    import dataclasses
+
     assert BackboneSpec(max_length=2).max_length == 2
+    with pytest.raises(dataclasses.FrozenInstanceError):  # a cache key cannot change under it
+        BackboneSpec().max_length = 3  # type: ignore[misc]
     for quantize in ("4bit", "8bit"):
         assert BackboneSpec("m", "causal", quantize).quantize == quantize
     assert BackboneSpec(pooling="last-token", truncate="right").truncate == "right"
