@@ -258,6 +258,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 270: 1.0 -> 2.0": "`clamp(min=2.0)` on the real-token count: only a scale again "
                                 "(count 1 read as 2), which F.normalize divides out",
         "line 271: USub removed": "`F.normalize(dim=1)` of the (N, D) mean: the same axis",
+        "line 307: False -> True": "counting special tokens when deciding which texts to cut: "
+                                   "a text that fits without them is handed to keep_response, "
+                                   "which counts without them and returns it whole",
+        "line 309: comparison 0: LtE -> Lt": "a text of exactly the budget is handed to "
+                                             "keep_response, which returns it whole",
     },
     "train/batching.py": {
         "line 154: 1 -> 2": "one more (empty) user slot after the last (`+ 2`), or the "
@@ -312,6 +317,21 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: comparison 0: GtE -> Gt": "the size from which a new layer is cut in 4 "
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
+    },
+    "spl_model/backbones.py": {
+        "line 308: False -> True": "`verbose=True` when counting tokens: the tokenizer may log a "
+                                   "too-long-sequence warning; the same counts",
+        "line 328: 32 -> 33": "embed's default batch size: each text's vector is the same up "
+                              "to float noise whatever the batch (embed's docstring; "
+                              "test_minilm_batch_invariance)",
+        "line 328: False -> True": "embed's progress bar default",
+        "line 337: True -> False": "the order in which the length-sorted batches run (shortest "
+                                   "first): each text's vector is the same up to float noise, "
+                                   "returned in input order",
+        "line 350: 128 -> 129": "add_lora's default rank: every caller (train/cli_fit.py, "
+                                "train/runs.py) passes r, alpha and dropout from the fit settings",
+        "line 350: 256 -> 257": "add_lora's default alpha: as above",
+        "line 350: 0.1 -> 0.2": "add_lora's default dropout: as above",
     },
     "train/batching.py": {
         "line 166: call statement removed": "the user-answers cache: recomputed on every "

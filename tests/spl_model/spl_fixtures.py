@@ -86,4 +86,4 @@ class WordTokenizer:
     pattern = r"\S+"
 
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
-        return 2
+        return 3 if pair else 2  # [CLS] a [SEP] (b [SEP])

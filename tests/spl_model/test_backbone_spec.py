@@ -179,6 +179,10 @@ def test_a_backbone_refuses_lora_calls_before_add_lora_and_bad_batches() -> None
         backbone.load_lora_state_dict({})
     with pytest.raises(ValueError, match="batch_size=0"):
         backbone.embed(["a text"], batch_size=0)
+    with pytest.raises(ValueError, match="list of strings, got str"):
+        backbone.embed("a text")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        backbone.forward_embed(["a text", " "])
     assert backbone.trainable_parameters() == list(backbone.model.parameters())
 
 
