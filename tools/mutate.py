@@ -263,6 +263,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                    "which counts without them and returns it whole",
         "line 309: comparison 0: LtE -> Lt": "a text of exactly the budget is handed to "
                                              "keep_response, which returns it whole",
+        "line 446: Or -> And": "passing the recorded revision for minilm and local folders: "
+                               "from_pretrained ignores `revision` for a local folder, which "
+                               "minilm is too (the wheel's model path)",
     },
     "train/batching.py": {
         "line 154: 1 -> 2": "one more (empty) user slot after the last (`+ 2`), or the "
@@ -332,6 +335,14 @@ HARMLESS: dict[str, dict[str, str]] = {
                                 "train/runs.py) passes r, alpha and dropout from the fit settings",
         "line 350: 256 -> 257": "add_lora's default alpha: as above",
         "line 350: 0.1 -> 0.2": "add_lora's default dropout: as above",
+        "line 366: comparison 0: NotEq -> Eq": "prepare_model_for_kbit_training on the "
+                                               "unquantized model instead of the quantized "
+                                               "one: it casts the norms to fp32 and readies "
+                                               "checkpointing (off); the CPU tests' tiny Llama "
+                                               "is fp32 already, so only a bf16 GPU model "
+                                               "would differ",
+        "line 368: False -> True": "gradient checkpointing for a quantized LoRA model: the same "
+                                   "gradients, recomputed (slower: the docstring's reason)",
     },
     "train/batching.py": {
         "line 166: call statement removed": "the user-answers cache: recomputed on every "
