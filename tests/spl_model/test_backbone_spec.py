@@ -215,3 +215,91 @@ def test_eval_mode_restores_the_mode_it_found() -> None:
     with _eval_mode(model):
         pass
     assert not model.training
+
+
+class _StubModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = SimpleNamespace(hidden_size=4)
+        self.weight = nn.Parameter(torch.zeros(2))
+
+
+def _stub_loading(monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> list[tuple]:
+    """transformers' from_pretrained replaced by recorders of what load_backbone asks for,
+    and of the library's log level and progress bar at that moment."""
+    import transformers
+    from transformers.utils import logging as hf_logging
+
+    calls: list[tuple] = []
+
+    def state() -> tuple:
+        return hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+
+    def tokenizer(source, revision=None):
+        calls.append(("tokenizer", source, {"revision": revision}, state()))
+        return SimpleNamespace(pad_token=None, eos_token="</s>")
+
+    def model(source, **kwargs):
+        calls.append(("model", source, kwargs, state()))
+        if fail:
+            raise OSError("no such model")
+        return _StubModel().train()
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", tokenizer)
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", model)
+    return calls
+
+
+@pytest.fixture
+def loud_logs():
+    """transformers' logs at INFO with the progress bar on (unlike the quiet load), restored
+    afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    level, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity(hf_logging.INFO)
+    hf_logging.enable_progress_bar()
+    yield
+    hf_logging.set_verbosity(level)
+    (hf_logging.enable_progress_bar if bar else hf_logging.disable_progress_bar)()
+
+
+def test_load_backbone_asks_for_the_pinned_revision_quietly_and_restores_the_logs(
+        monkeypatch: pytest.MonkeyPatch, loud_logs: None) -> None:
+    from transformers.utils import logging as hf_logging
+
+    calls = _stub_loading(monkeypatch)
+    before = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled())
+    bb = load_backbone(BackboneSpec("org/m", "causal", "none", 64, "last-token", "abc"),
+                       device="cpu")
+    quiet = (hf_logging.ERROR, False)
+    assert calls == [("tokenizer", "org/m", {"revision": "abc"}, quiet),
+                     ("model", "org/m", {"revision": "abc"}, quiet)]  # no bf16 on the CPU
+    assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
+    assert bb.tokenizer.pad_token == "</s>" and not bb.model.training
+    assert not any(p.requires_grad for p in bb.model.parameters())
+
+
+def test_load_backbone_quantized_pins_the_cpu_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spl_model.backbones as backbones
+
+    calls = _stub_loading(monkeypatch)
+    pinned = []
+    monkeypatch.setattr(backbones, "pin_bnb_cpu_path", pinned.append)
+    bb = load_backbone(BackboneSpec("org/m", "causal", "4bit", 64, "last-token", "abc"),
+                       device="cpu")
+    kwargs = calls[1][2]
+    assert kwargs["revision"] == "abc" and kwargs["device_map"] == {"": "cpu"}
+    assert kwargs["quantization_config"].load_in_4bit and "dtype" not in kwargs
+    assert pinned == [bb.model]
+
+
+def test_a_failed_load_is_a_backbone_error_and_restores_the_logs(
+        monkeypatch: pytest.MonkeyPatch, loud_logs: None) -> None:
+    from transformers.utils import logging as hf_logging
+
+    _stub_loading(monkeypatch, fail=True)
+    before = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled())
+    with pytest.raises(BackboneError, match="Could not load backbone 'org/m': no such model"):
+        load_backbone(BackboneSpec("org/m", "causal", revision="abc"), device="cpu")
+    assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
