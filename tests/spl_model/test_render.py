@@ -79,6 +79,8 @@ def test_check_texts_names_the_bad_text() -> None:
     check_texts(("a",))
     with pytest.raises(ValueError, match="list of strings, got str"):
         check_texts("a")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="list of strings, got NoneType"):
+        check_texts(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="text 1 is empty"):
         check_texts(["a", "  "])
     with pytest.raises(ValueError, match="text 0 is empty or not a string"):
