@@ -787,7 +787,8 @@ def reclassify(module: str, result: dict) -> dict:
     total = result["killed"] + len(keep)
     return {**result, "survived": len(keep), "survivors": keep,
             "equivalent": [*result.get("equivalent", []), *moved],
-            "score": round(result["killed"] / total, 4) if total else None}
+            "score": round(result["killed"] / total, 4) if total else None,
+            "reclassified": len(moved) + result.get("reclassified", 0)}
 
 
 def write_results(results: dict[str, dict]) -> None:
@@ -822,7 +823,10 @@ def write_results(results: dict[str, dict]) -> None:
         if r.get("command"):
             rerun = (" (the stored survivors run again after new tests; the other mutants "
                      "keep their outcome)" if r.get("survivors_rerun") else "")
-            lines += [f"Run with `{r['command']}`{rerun}.", ""]
+            moved = (f" {r['reclassified']} survivor(s) judged equivalent after the run were "
+                     "moved to the equivalent list by `--report` (outcomes unchanged)."
+                     if r.get("reclassified") else "")
+            lines += [f"Run with `{r['command']}`{rerun}.{moved}", ""]
         notes = HARMLESS.get(module, {})
         def note(k: str) -> str:
             if k not in notes:

@@ -89,7 +89,7 @@ def test_reclassify_moves_survivors_named_equivalent_and_rescores(monkeypatch) -
               "survivors": ["line 10: Mult -> Div in `return -x * 0.5`",
                             "line 10: 0.5 -> 1.0 in `return -x * 0.5`"]}
     out = mutate.reclassify("m.py", stored)
-    assert (out["killed"], out["survived"], out["score"]) == (6, 1, 0.8571)
+    assert (out["killed"], out["survived"], out["score"], out["reclassified"]) == (6, 1, 0.8571, 1)
     assert out["survivors"] == ["line 10: 0.5 -> 1.0 in `return -x * 0.5`"]
     assert out["equivalent"] == ["line 1: x in `y`: z",
                                  "line 10: Mult -> Div in `return -x * 0.5`: same"]
