@@ -15,6 +15,12 @@ Two modes:
   its stored outcome (valid while the module itself is unchanged). ``HARMLESS`` lists
   survivors checked by hand that change nothing a result depends on (a progress bar, a
   timeout, a speed choice); they still count as survived, and mutation.md prints the reason.
+* ``python tools/mutate.py --report``: mutation.{json,md} rewritten from the stored results
+  and the current notes, nothing run.
+* ``python tools/mutate.py --check-notes``: the ``EQUIVALENT``/``HARMLESS`` entries that no
+  longer match a mutant of their module (keys carry line numbers, which move with the code),
+  and the ``HARMLESS`` ones whose survivor is gone from the stored result; a run warns about
+  them for its module too.
 * ``python tools/mutate.py --listed``: the hand-made mutations of issue 13, each an exact text
   replacement, each against the named tests meant to kill it; the table goes to
   ``docs/results/mutation-listed.md``. A replacement whose text is no longer in the module is
@@ -27,6 +33,9 @@ negated or loosened, ``and``/``or`` swapped, ``not x``/``-x`` -> ``x``, numbers 
 Strings, docstrings and annotations are left alone. Why not mutmut: mutmut 3 first runs the
 whole suite to map tests to functions and mutates every module against that one suite, which
 takes hours on the shared 2-core machines; here each module runs only the tests named for it.
+Each test run is a fork of this process with torch and the other ``PRELOAD`` packages already
+imported (a fresh ``python -m pytest`` per mutant spent most of its time importing them);
+``SPL_MUTATE_FRESH=1`` runs a fresh interpreter per mutant instead.
 """
 
 from __future__ import annotations
@@ -66,16 +75,28 @@ MODULES: dict[str, list[str]] = {
                             "tests/spl_model/test_exact_numbers.py"],
     "spl_model/checkpoint.py": ["tests/spl_model/test_checkpoint.py"],
     "spl_model/config.py": ["tests/spl_model/test_models.py", "tests/spl_model/test_options.py"],
+    # (a module path among the tests runs its doctests: pytest.ini has --doctest-modules)
+    "spl_model/atomic.py": ["tests/spl_model/test_atomic.py", "spl_model/atomic.py"],
+    "spl_model/study_export.py": ["tests/spl_model/test_study_export.py"],
+    "spl_model/__init__.py": ["tests/spl_model/test_metrics.py"],  # lazy exports: imports them
+    "spl_model/render.py": ["tests/spl_model/test_render.py", "spl_model/render.py",
+                            "tests/train/test_backbones.py"],
+    "spl_model/quantize.py": ["tests/train/test_backbones.py"],
+    "spl_model/backbones.py": ["tests/spl_model/test_backbone_spec.py", "spl_model/backbones.py",
+                               "tests/train/test_backbones.py"],
     "spl_model/calibration.py": ["tests/train/test_fewshot.py"],
-    "train/reference.py": ["tests/train/test_reference.py"],
+    "train/reference.py": ["tests/train/test_reference.py", "train/reference.py"],
     "train/fewshot.py": ["tests/train/test_fewshot.py", "tests/train/test_reference.py"],
-    "train/batching.py": ["tests/train/test_evaluate_numbers.py", "tests/train/test_fit_resume.py"],
+    "train/batching.py": ["tests/train/test_fewshot.py", "tests/train/test_evaluate_numbers.py",
+                          "tests/train/test_fit_resume.py"],
     "train/evaluate.py": ["tests/train/test_evaluate_numbers.py"],
-    "train/resume.py": ["tests/train/test_fit_resume.py", "tests/train/test_fit.py"],
+    "train/resume.py": ["tests/train/test_rng_resume.py", "tests/train/test_fit_resume.py",
+                        "tests/train/test_fit.py"],
     "train/fit.py": ["tests/train/test_fit_numbers.py", "tests/train/test_fit_resume.py",
                      "tests/train/test_fit.py"],
     # (the peft import check starts a fresh interpreter for 10 s and tests no number)
-    "app/service.py": ["tests/app/test_service.py", "tests/app/test_app_numbers.py",
+    "app/service.py": ["tests/app/test_service.py", "tests/app/test_service_setup.py",
+                       "tests/app/test_app_numbers.py",
                        "--deselect=tests/app/test_service.py::test_app_does_not_import_peft"],
     "app/handlers.py": ["tests/app/test_handlers.py", "tests/app/test_app_numbers.py",
                         "tests/app/test_active_order.py"],
@@ -84,25 +105,38 @@ MODULES: dict[str, list[str]] = {
                      "tests/app/test_app_numbers.py::test_a_busy_database_is_a_plain_store_error",
                      "tests/app/test_app_numbers.py::test_restore_refuses_a_backup_that_fails_"
                      "the_integrity_check"],
+    "app/store_input.py": ["tests/app/test_store.py"],
+    "app/store_backup.py": ["tests/app/test_store.py",
+                            "tests/app/test_app_numbers.py::test_restore_refuses_a_backup_that_"
+                            "fails_the_integrity_check"],
 }
 
 # survivors checked by hand and found equivalent: module -> {"line N: what": why}; they count
 # neither as killed nor as survived (line numbers move with the code: re-check after edits)
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "spl_model/atomic.py": {
+        "line 49: True -> False": "`missing_ok=False` on the failed write's temporary file: "
+                                  "the FileNotFoundError it would raise is an OSError, which "
+                                  "the enclosing `contextlib.suppress(OSError)` swallows",
+    },
     "spl_model/losses.py": {
-        "line 71: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
+        "line 78: USub removed": "`dim=-1` -> `dim=1` in `_cosine`, whose inputs are always "
                                  "[B, Z]: the same dimension",
     },
     "spl_model/models.py": {
-        "line 322: False -> True": "`with_swap=True` in lookahead_z: the swapped statistics "
+        "line 352: False -> True": "`with_swap=True` in lookahead_z: the swapped statistics "
                                    "are computed (no grad) and discarded, z is the same",
-        "line 335: False -> True": "`with_swap=True` in sample_z: the swapped statistics are "
+        "line 365: False -> True": "`with_swap=True` in sample_z: the swapped statistics are "
                                    "discarded, the samples are the same",
-        "line 390: False -> True": "`with_swap=True` in margins: the posterior's swapped "
+        "line 422: False -> True": "`with_swap=True` in margins: the posterior's swapped "
                                    "statistics are never read, the margins are the same",
-        "line 413: And -> Or": "`post is not None or has_latent`: only BTL changes branch, "
+        "line 378: comparison 0: Gt -> GtE": "`input_dropout >= 0`: with p = 0 F.dropout "
+                                             "returns its input itself and draws no random "
+                                             "number (checked: torch's RNG state unchanged), "
+                                             "so training is the same",
+        "line 445: And -> Or": "`post is not None or has_latent`: only BTL changes branch, "
                                "and its closed-form KL over a [B, 0] latent is 0, as before",
-        "line 422: And -> Or": "an `assert` that cannot fail either way (both swap "
+        "line 454: And -> Or": "an `assert` that cannot fail either way (both swap "
                                "statistics are set whenever the guide is used)",
     },
     "spl_model/made.py": {
@@ -110,9 +144,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "columns, which adds 0",
     },
     "train/reference.py": {
-        "line 164: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
+        "line 196: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
                                   "same axis",
-        "line 178: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
+        "line 210: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
                             "starts at the prior mean, where the gradient is exactly 0, so u "
                             "stays the prior mean (the `== 1` mutant of the same line is killed)",
     },
@@ -121,34 +155,43 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "index, and stacks the same [B, 0] result",
     },
     "spl_model/decoders.py": {
-        "line 35: USub removed": "`z.shape[1]` for `z.shape[-1]`: z is always [B, Z]",
-        "line 35: 1 -> 2": "`if z.shape[-2]` (B >= 1): with Z = 0 the term it then adds is a "
+        "line 40: USub removed": "`z.shape[1]` for `z.shape[-1]`: z is always [B, Z]",
+        "line 40: 1 -> 2": "`if z.shape[-2]` (B >= 1): with Z = 0 the term it then adds is a "
                            "product over an empty dimension, 0",
-        "line 81: USub removed": "`chunk(2, dim=1)` of the [B, 2H] output: the same axis",
+        "line 88: USub removed": "`chunk(2, dim=1)` of the [B, 2H] output: the same axis",
     },
     "train/fit.py": {
-        "line 119: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
+        "line 81: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
                             "warm-up step is t = 0 and the factor is 0 either way",
-        "line 120: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
+        "line 82: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
                             "at t = total, after the last step",
-        "line 178: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
+        "line 138: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
                             "whose shuffle is counted",
-        "line 196: comparison 0: GtE -> Gt": "one more step after the last runs at the "
+        "line 156: comparison 0: GtE -> Gt": "one more step after the last runs at the "
                                              "schedule's lr 0 (the cosine reaches 0 at t = "
                                              "total), so the weights do not change; only "
                                              "AdamW's moments, which are discarded",
-        "line 206: call statement removed": "`model.train()` each step: the model is in "
+        "line 161: call statement removed": "`model.train()` each step: the model is in "
                                             "training mode all along (built so, and "
                                             "evaluate_split restores the mode it found)",
-        "line 262: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
+        "line 223: call statement removed": "creating the run folder of a config-only run: "
+                                            "it exists by then, since every fit has a test "
+                                            "split (its report reads data.splits['test'] in "
+                                            "train/report.py; checked: a fit without one "
+                                            "stops there with a KeyError) and the last "
+                                            "step's progress checkpoint writes into the folder",
+        "line 223: True -> False": "`parents=False` on that folder: it exists (as above); the "
+                                   "line's other flag, `exist_ok=False`, is killed",
+        "line 250: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
                                    "context curve it would add is computed and dropped",
-        "line 208: True -> False": "zeroed instead of freed gradients: every trainable "
+        "line 163: True -> False": "zeroed instead of freed gradients: every trainable "
                                    "parameter gets a gradient every step, so AdamW updates the "
                                    "same parameters with the same values",
-        "line 200: comparison 0: Gt -> GtE": "with targets_per_context = 1, "
+        "line 193: comparison 0: Gt -> GtE": "with targets_per_context = 1 (FitConfig "
+                                             "refuses answer_targets then), "
                                              "`same_user_rows(rows, 1, g)` is `rows[:, None]`, "
-                                             "the batch fit builds without targets (its "
-                                             "generator is a private one)",
+                                             "the batch _train_batch builds without targets "
+                                             "(its generator is a private one)",
     },
     "spl_model/checkpoint.py": {
         "line 92: 0 -> 1": "a config without format_version read as 0 or as 1: both are <= "
@@ -170,25 +213,76 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 430: 1 -> 2": "the pack file's `dim` when its metadata lacks one: -1 and -2 are "
                             "both unequal to any model width, so the vectors are refused "
                             "either way",
+        "line 325: 0 -> 1": "the probe tensor of a pack without ranking sets ([1, D] for [0, D]): "
+                            "never read, since confidence and stability return {} first when "
+                            "there are no slices",
     },
     "app/store.py": {
-        "line 244: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
-        "line 304: And -> Or": "a session is finished exactly when it has a completion code "
+        "line 193: 0 -> 1": "the schema version when MIGRATIONS is empty, which it never is",
+        "line 253: And -> Or": "a session is finished exactly when it has a completion code "
                                "(one UPDATE sets both), so `finished or code` is `finished and "
                                "code`",
-        "line 306: comparison 0: Gt -> GtE": "with min_answers = 0 the count runs and no count "
+        "line 255: comparison 0: Gt -> GtE": "with min_answers = 0 the count runs and no count "
                                              "is below 0: no refusal either way",
-        "line 566: 0 -> 1": "the latest schema version when MIGRATIONS is empty, which it "
-                            "never is",
+    },
+    "app/store_backup.py": {
+        "line 67: 0 -> 1": "the latest schema version when MIGRATIONS is empty, which it "
+                           "never is",
+    },
+    "train/fewshot.py": {
+        "line 85: 0 -> 1": "`C == 1` for `C == 0` in the early return: a context of one column "
+                           "has one order, [0], either way, and with no column the greedy loop "
+                           "runs no step and returns the same [R, 0] order",
+        "line 113: 0 -> 1": "the picks of a chunk without real pairs as [B, 1] zeros instead "
+                            "of [B, 0]: completed in order, [0] + [1, ..., C-1] is the same "
+                            "identity order (C >= 1 here: C = 0 returned earlier)",
+        "line 108: comparison 0: Lt -> LtE": "`choice.best <= 0`: the selector returns column 0 "
+                                             "only while 0 is not picked yet, and then the "
+                                             "lowest unpicked column it is replaced with is 0 "
+                                             "itself",
+        "line 108: 0 -> 1": "`choice.best < 1`: as for `<= 0`, a best of 0 is replaced with "
+                            "the lowest unpicked column, which is 0",
     },
     "train/evaluate.py": {
         "line 142: False -> True": "`full_matrices=True` in latent_map's SVD: the first two "
                                    "rows of v (the components used) are the same up to sign, "
                                    "which PCA leaves free",
     },
+    "spl_model/backbones.py": {
+        "line 171: 1 -> 2": "the tail read asks for 2 MiB from 1 MiB before the end: the read "
+                            "stops at the end of the file, the same bytes",
+        "line 171: 20 -> 21": "as above (`1 << 21`)",
+        "line 270: Div -> Mult": "the mean's scale (sum times count instead of over it): "
+                                 "F.normalize divides any scale out, so the same unit vector; "
+                                 "a row without real tokens is 0 either way",
+        "line 270: 1.0 -> 2.0": "`clamp(min=2.0)` on the real-token count: only a scale again "
+                                "(count 1 read as 2), which F.normalize divides out",
+        "line 271: USub removed": "`F.normalize(dim=1)` of the (N, D) mean: the same axis",
+        "line 307: False -> True": "counting special tokens when deciding which texts to cut: "
+                                   "a text that fits without them is handed to keep_response, "
+                                   "which counts without them and returns it whole",
+        "line 309: comparison 0: LtE -> Lt": "a text of exactly the budget is handed to "
+                                             "keep_response, which returns it whole",
+        "line 446: Or -> And": "passing the recorded revision for minilm and local folders: "
+                               "from_pretrained ignores `revision` for a local folder, which "
+                               "minilm is too (the wheel's model path)",
+    },
+    "train/batching.py": {
+        "line 154: 1 -> 2": "one more (empty) user slot after the last (`+ 2`), or the "
+                            "default of an empty split (`-2`): no row's owner reaches either, "
+                            "so every gathered answer is the same",
+        "line 154: USub removed": "`default=1` for the last user of a split with no rows: no "
+                                  "row, no draw",
+        "line 159: 0 -> 1": "the answer width of a split with no users: no row, no draw",
+        "line 142: Sub -> Add": "`max=free.shape[1] + 1` in the clamp of an answer's column: a "
+                                "pick is below rows + free answers, so `pick - rows` is at most "
+                                "free - 1 <= A - 1 and the cap never binds",
+    },
     "train/resume.py": {
-        "line 48: 1 -> 2": "the indent of progress.json: the same JSON",
-        "line 75: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
+        "line 70: True -> False": "`missing_ok=False` when deleting stale state files: the glob "
+                                  "listed them a moment before and one process saves a run",
+        "line 66: 1 -> 2": "the indent of progress.json: the same JSON",
+        "line 98: 2 -> 3": "`split('.', 3)` of `optim.<index>.<name>`: optimizer state names "
                            "have no dot, so the same three parts",
     },
 }
@@ -202,6 +296,20 @@ _BLOCKS = ("a speed choice for new models only (`_blocks_for`'s docstring): ever
 # {"line N: what": why}. They still count as survived; mutation.md prints the reason next to
 # each (matched when the results are written, so a stored run needs no re-run)
 HARMLESS: dict[str, dict[str, str]] = {
+    "spl_model/render.py": {
+        "line 49: False -> True": "`verbose=True` for the offsets call: the tokenizer may log "
+                                  "a too-long-sequence warning; the tokens are the same (the "
+                                  "line's other flag, add_special_tokens, is killed)",
+        "line 71: False -> True": "`verbose=True` for the re-check: as above",
+        "line 54: comparison 0: LtE -> Lt": "a text whose marker is at position 0 goes through "
+                                            "the cut: no prompt token, so it keeps the text's "
+                                            "start up to the budget, which is what the "
+                                            "no-marker branch returns (for a tokenizer that "
+                                            "re-counts a prefix as it counted it)",
+        "line 54: 0 -> 1": "a marker at position 1 (one character before it): that character "
+                           "is whitespace or a one-token prompt, kept or not with the same "
+                           "tokens; only leading whitespace can differ",
+    },
     "spl_model/flows.py": {
         "line 119: 0 -> 1": "AffineFlow's default ordering seed: the model always passes "
                             "`ModelConfig.flow_seed`, and a saved flow carries its orderings",
@@ -212,45 +320,102 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 160: comparison 0: GtE -> Gt": "the size from which a new layer is cut in 4 "
                                              "blocks: " + _BLOCKS,
         "line 160: 4 -> 5": "the size from which a new layer is cut in 4 blocks: " + _BLOCKS,
-        "line 160: 1 -> 2": "the block count of a new small layer: " + _BLOCKS,
-        "line 160: Mult -> Div": "the size from which a new layer is cut in 4 blocks: "
-                                 + _BLOCKS,
+    },
+    "spl_model/backbones.py": {
+        "line 308: False -> True": "`verbose=True` when counting tokens: the tokenizer may log a "
+                                   "too-long-sequence warning; the same counts",
+        "line 328: 32 -> 33": "embed's default batch size: each text's vector is the same up "
+                              "to float noise whatever the batch (embed's docstring; "
+                              "test_minilm_batch_invariance)",
+        "line 328: False -> True": "embed's progress bar default",
+        "line 337: True -> False": "the order in which the length-sorted batches run (shortest "
+                                   "first): each text's vector is the same up to float noise, "
+                                   "returned in input order",
+        "line 350: 128 -> 129": "add_lora's default rank: every caller (train/cli_fit.py, "
+                                "train/runs.py) passes r, alpha and dropout from the fit settings",
+        "line 350: 256 -> 257": "add_lora's default alpha: as above",
+        "line 350: 0.1 -> 0.2": "add_lora's default dropout: as above",
+        "line 366: comparison 0: NotEq -> Eq": "prepare_model_for_kbit_training on the "
+                                               "unquantized model instead of the quantized "
+                                               "one: it casts the norms to fp32 and readies "
+                                               "checkpointing (off); the CPU tests' tiny Llama "
+                                               "is fp32 already, so only a bf16 GPU model "
+                                               "would differ",
+        "line 365: call statement removed": "the filter that hides peft's deprecation "
+                                            "warning about a transformers API while adding "
+                                            "LoRA: a warning more, the same adapters",
+        "line 321: comparison 0: Eq -> NotEq": "position ids for encoders instead of causal "
+                                               "LMs: an encoder's right-padded text gets "
+                                               "0..n-1, its default, and the test Llama's "
+                                               "rotary positions depend on position "
+                                               "differences only, which a left-padding shift "
+                                               "keeps (a causal LM with absolute positions, "
+                                               "e.g. GPT-2, would differ: none is tested)",
+        "line 323: Sub -> Add": "positions 2..n+1 instead of 0..n-1: a constant shift, which "
+                                "rotary positions ignore (as above)",
+        "line 451: comparison 0: Eq -> NotEq": "bf16 weights for an encoder instead of a "
+                                               "causal LM, on CUDA only: no test machine has "
+                                               "a GPU (the line's other mutants are killed on "
+                                               "the CPU)",
+        "line 368: False -> True": "gradient checkpointing for a quantized LoRA model: the same "
+                                   "gradients, recomputed (slower: the docstring's reason)",
+    },
+    "train/batching.py": {
+        "line 166: call statement removed": "the user-answers cache: recomputed on every "
+                                            "call, the same values (slower only)",
+        "line 175: call statement removed": "the row-owner cache: recomputed on every call, "
+                                            "the same values (slower only)",
+        "line 182: True -> False": "`stable=False` when listing a user's rows: only their "
+                                   "order among themselves can change, so a draw may land on "
+                                   "another of the user's rows; the same uniform draw",
+        "line 141: True -> False": "`stable=False` when ordering a user's free answers first: "
+                                   "only the order among free answers can change, so a draw may "
+                                   "land on another free answer; the same uniform draw over them",
+    },
+    "train/resume.py": {
+        "line 72: True -> False": "`ignore_errors=False` when removing a leftover save folder of "
+                                  "the old layout: only an unremovable leftover (permissions; "
+                                  "root, as the tests run, removes anything) would then stop "
+                                  "the save",
+    },
+    "train/fewshot.py": {
+        "line 61: 512 -> 513": "model_margins' chunk size: each row's eval-mode margin does not "
+                               "depend on the rows scored with it (the padded-batch test of "
+                               "tests/spl_model/test_encoders.py), up to float rounding",
+        "line 76: 256 -> 257": "active_order's chunk size: which of one step's seeded Monte "
+                               "Carlo draws a user's BALD scores get (users are scored 256 at a "
+                               "time under one seed per step): another chunk size is another, "
+                               "equally valid draw of the same estimator",
     },
     "train/fit.py": {
-        "line 102: True -> False": "the embedding progress bar",
-        "line 148: True -> False": "fit's progress bar default",
-        "line 191: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
-        "line 213: call statement removed": "the progress bar",
-        "line 213: 1 -> 2": "the progress bar",
-        "line 214: call statement removed": "the progress bar's loss display",
-        "line 219: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
-        "line 220: call statement removed": "closing the progress bar",
-        "line 221: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
-        "line 235: call statement removed": "creating the run folder for a config-only run: "
-                                            "it exists by then whenever there is a test split "
-                                            "(the last step's progress checkpoint writes into "
-                                            "it); only a dataset without one needs the line",
-        "line 235: True -> False": "as above (`parents=False`/`exist_ok=False` on an existing "
-                                   "folder's parent chain)",
-        "line 263: 5 -> 6": "a digit of the training loss in history.json (plots only)",
-        "line 264: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
-        "line 274: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
+        "line 64: True -> False": "the embedding progress bar",
+        "line 110: True -> False": "fit's progress bar default",
+        "line 151: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
+        "line 168: call statement removed": "the progress bar",
+        "line 168: 1 -> 2": "the progress bar",
+        "line 169: call statement removed": "the progress bar's loss display",
+        "line 174: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
+        "line 175: call statement removed": "closing the progress bar",
+        "line 176: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
+        "line 251: 5 -> 6": "a digit of the training loss in history.json (plots only)",
+        "line 252: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
+        "line 262: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
                                    ".git, so the commit is None either way; in a checkout "
                                    "test_the_code_version_is_the_checkout_commit_or_none "
                                    "compares it with `git rev-parse HEAD`",
-        "line 275: 5 -> 6": "the timeout of `git rev-parse`",
-        "line 225: call statement removed": "killed by tests/train/test_fit_numbers.py::"
+        "line 263: 5 -> 6": "the timeout of `git rev-parse`",
+        "line 213: call statement removed": "killed by tests/train/test_fit_numbers.py::"
                                             "test_fit_returns_the_trained_model_in_eval_mode, "
                                             "written after this run (checked by hand on the "
                                             "mutant); the count above predates it",
-        "line 222: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
+        "line 177: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
                                             "one process; the two-process run of "
                                             "tests/train/test_fit_ddp.py needs it",
-        "line 167: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
+        "line 127: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
                                  "without CUDA (where the tests run) both place the model on "
                                  "the CPU; on a GPU it would train on the CPU, which only a GPU "
                                  "test can see",
-        "line 173: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
+        "line 133: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
                                                "up to float rounding (both runs compared in "
                                                "the tests use the same variant)",
     },
@@ -277,49 +442,43 @@ HARMLESS: dict[str, dict[str, str]] = {
                              "model and fails to load either way",
     },
     "app/store.py": {
-        "line 144: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
-        "line 185: False -> True": "sqlite-utils' plugin hooks: none is installed",
-        "line 544: True -> False": "`missing_ok=False` when removing a failed backup's "
-                                   "temporary file: it is missing only when SQLite could not "
-                                   "create it, which here happens for a name over 255 bytes, "
-                                   "where unlink fails with ENAMETOOLONG (a raw OSError, not "
-                                   "StoreError) with or without missing_ok: a gap reported to "
-                                   "the lead, not fixed here",
-        "line 184: call statement removed": "`PRAGMA synchronous = FULL`: this SQLite build's "
+        "line 93: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
+        "line 103: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
+        "line 114: call statement removed": "closing a store whose opening failed: its "
+                                            "connection goes with the dropped object",
+        "line 133: call statement removed": "`PRAGMA synchronous = FULL`: this SQLite build's "
                                             "default is already FULL (2), which the pragma "
                                             "test reads; the line guards builds whose default "
                                             "is NORMAL",
-        "line 165: call statement removed": "closing a store whose opening failed: its "
-                                            "connection goes with the dropped object",
-        "line 541: call statement removed": "closing the backup's target connection: garbage "
-                                            "collection closes it; no test sees a file handle",
-        "line 561: True -> False": "`uri=False` when opening the backup read-only: this "
-                                   "sqlite3 build reads URI filenames either way (a build "
-                                   "without SQLITE_USE_URI would open a new empty file)",
-        "line 565: False -> True": "sqlite-utils' plugin hooks: none is installed",
-        "line 570: 10.0 -> 20.0": "how long a restore waits for a busy destination",
-        "line 574: call statement removed": "closing the restore's target connection: garbage "
-                                            "collection closes it; no test sees a file handle",
-        "line 579: call statement removed": "closing the backup's read-only connection: as "
-                                            "above",
-        "line 595: 0 -> 1": "`_version` of a database without a schema_version table (only a "
-                            "restore source that is no store): 0 and 1 both pass the "
-                            "is-it-newer check",
-        "line 154: 10.0 -> 20.0": "how long a write waits for a locked database (busy_timeout)",
-        "line 209: call statement removed": "the rollback after a failed BEGIN IMMEDIATE or "
+        "line 134: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 158: call statement removed": "the rollback after a failed BEGIN IMMEDIATE or "
                                             "COMMIT: a failed BEGIN leaves no transaction open "
                                             "and errors in the body are rolled back by the inner "
                                             "handler; only a failing COMMIT needs it, which these "
                                             "tests cannot provoke (not killed, not equivalent)",
     },
+    "app/store_backup.py": {
+        "line 41: call statement removed": "closing the backup's target connection: CPython "
+                                           "closes it when `copy` returns (its last reference "
+                                           "goes); no test sees a file handle",
+        "line 62: True -> False": "`uri=False` when opening the backup read-only: this "
+                                  "sqlite3 build reads URI filenames either way (a build "
+                                  "without SQLITE_USE_URI would open a new empty file)",
+        "line 66: False -> True": "sqlite-utils' plugin hooks: none is installed",
+        "line 71: 10.0 -> 20.0": "how long a restore waits for a busy destination",
+        "line 75: call statement removed": "closing the restore's target connection: as for "
+                                           "the backup's, closed when restore returns (an "
+                                           "error from src.backup, whose traceback would keep "
+                                           "it, is not one these tests can provoke)",
+    },
     "train/reference.py": {
-        "line 43: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
+        "line 51: 1e-09 -> 2e-09": "the tie threshold only absorbs float rounding: a margin "
                                    "from real evidence is orders of magnitude larger",
-        "line 97: comparison 0: Lt -> LtE": "a margin of exactly 1e-9 (the tie threshold)",
-        "line 63: 16 -> 17": "users per batched product: every user's margins are the same "
+        "line 129: comparison 0: Lt -> LtE": "a margin of exactly 1e-9 (the tie threshold)",
+        "line 95: 16 -> 17": "users per batched product: every user's margins are the same "
                              "for any chunk (the chunk=1 test)",
-        "line 138: False -> True": "a progress bar",
-        "line 174: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
+        "line 170: False -> True": "a progress bar",
+        "line 206: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
                               "one more changes nothing",
     },
     "spl_model/calibration.py": {
@@ -327,9 +486,8 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 69: comparison 0: Lt -> LtE": "Newton's stop at a step of exactly 1e-9",
         "line 69: 1e-09 -> 2e-09": "Newton's stopping step: the weights are rounded to 6 "
                                    "decimals, far above it",
-        "line 66: Add -> Sub": "the Hessian only sizes Newton's step; the fixed point is where "
+        "line 66: Sub -> Add": "the Hessian only sizes Newton's step; the fixed point is where "
                                "the gradient is 0 (checked by the ridge-optimum test)",
-        "line 66: Sub -> Add": "the Hessian only sizes Newton's step (as above)",
         "line 66: 1 -> 2": "the Hessian only sizes Newton's step (as above)",
     },
     "train/evaluate.py": {
@@ -466,8 +624,72 @@ def _copy_tree() -> Path:
     return dest
 
 
+# third-party packages imported once, before the first fork, so each mutant's test run skips
+# their import and start-up (seconds per run); the project's own modules are imported fresh in
+# every child (transformers and gradio are left out: they read the environment the tests set)
+PRELOAD = ("numpy", "torch", "safetensors.torch", "sqlite_utils", "pytest")
+
+
+def _preload() -> bool:
+    """Import ``PRELOAD`` here so forked test runs start warm; False where there is no fork."""
+    if not hasattr(os, "fork") or os.environ.get("SPL_MUTATE_FRESH"):
+        return False
+    os.environ["OMP_NUM_THREADS"] = "1"
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    return True
+
+
+def _run_forked(tree: Path, tests: list[str], timeout: float) -> str:
+    """``pytest.main`` in a forked child (its own process group, output dropped): the same
+    outcome as a fresh ``python -m pytest`` run, without the imports of ``PRELOAD``."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.chdir(tree)
+            sys.dont_write_bytecode = True
+            os.environ.update(PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
+            root = str(ROOT)
+            sys.path[:] = [p for p in sys.path if p not in ("", root)]
+            own = {p.stem for p in ROOT.iterdir() if not p.name.startswith(".")}
+            for name in [n for n in sys.modules if n.split(".")[0] in own]:
+                del sys.modules[name]  # nothing of the project itself (.venv is not)
+            import pytest
+
+            code = int(pytest.main([*PYTEST, *tests]))
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
+        if time.monotonic() > deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return "timeout"
+        time.sleep(0.02)
+
+
+_FORK = False  # set by main() once PRELOAD is imported
+
+
 def _run_tests(tree: Path, tests: list[str], timeout: float) -> str:
     """``"passed"``, ``"failed"`` or ``"timeout"``."""
+    if _FORK:
+        return _run_forked(tree, tests, timeout)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *tests], cwd=tree,
@@ -498,6 +720,9 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
         killed = previous["killed"] - (len(rerun) - previous["survived"])
         equivalent, timeouts = list(previous.get("equivalent", [])), previous.get("timeouts", 0)
         found = rerun
+    if not found and previous is None:  # nothing to mutate (constants only): no run needed
+        return {"killed": 0, "survived": 0, "score": None, "timeouts": 0, "tests": tests,
+                "survivors": [], "equivalent": [], "partial": False, "survivors_rerun": False}
     try:
         # the baseline: the module as the mutants are written (unparsed, comments dropped)
         path.write_text(ast.unparse(ast.parse(original)) + "\n")
@@ -529,6 +754,43 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
             "survivors_rerun": previous is not None}
 
 
+def stale_notes(module: str, source: str, stored: dict | None = None,
+                equivalent: dict[str, dict[str, str]] | None = None,
+                harmless: dict[str, dict[str, str]] | None = None) -> list[str]:
+    """The ``EQUIVALENT``/``HARMLESS`` entries of ``module`` that name no mutant of ``source``
+    (a line moved or the code changed: the note now explains nothing), and, given the
+    module's ``stored`` result, the ``HARMLESS`` entries naming no stored survivor (killed
+    since, or never run) other than "killed by" notes."""
+    equivalent = EQUIVALENT if equivalent is None else equivalent
+    harmless = HARMLESS if harmless is None else harmless
+    keys = {f"line {m.line}: {m.what}" for m in mutants(source)}
+    out = [f"{module}: {kind} entry '{k}' matches no mutant"
+           for kind, notes in (("EQUIVALENT", equivalent), ("HARMLESS", harmless))
+           for k in notes.get(module, {}) if k not in keys]
+    if stored is not None:
+        survivors = {_key(s) for s in stored.get("survivors", [])}
+        out += [f"{module}: HARMLESS entry '{k}' names no stored survivor"
+                for k, why in harmless.get(module, {}).items()
+                if k in keys and k not in survivors and not why.startswith("killed by")]
+    return out
+
+
+def reclassify(module: str, result: dict) -> dict:
+    """``result`` with its stored survivors that ``EQUIVALENT`` now names moved to its
+    equivalent list (their outcome, survived, is stored: only the judgement is new), and the
+    count and score to match. Survivors a later test kills need a run (``--survivors``)."""
+    notes = EQUIVALENT.get(module, {})
+    keep = [s for s in result.get("survivors", []) if _key(s) not in notes]
+    moved = [f"{s}: {notes[_key(s)]}" for s in result.get("survivors", []) if _key(s) in notes]
+    if not moved:
+        return result
+    total = result["killed"] + len(keep)
+    return {**result, "survived": len(keep), "survivors": keep,
+            "equivalent": [*result.get("equivalent", []), *moved],
+            "score": round(result["killed"] / total, 4) if total else None,
+            "reclassified": len(moved) + result.get("reclassified", 0)}
+
+
 def write_results(results: dict[str, dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "mutation.json"
@@ -548,6 +810,12 @@ def write_results(results: dict[str, dict]) -> None:
         partial = " (first mutants only)" if r.get("partial") else ""
         lines.append(f"| `{module}`{partial} | {r['killed']} | {r['survived']} | {r['score']} | "
                      + ", ".join(f"`{t}`" for t in r.get("tests", [])) + " |")
+    for package in ("spl_model/",):  # the issue's aggregate target (>= 0.9)
+        mine = [r for m, r in merged.items() if m.startswith(package)]
+        k, s = sum(r["killed"] for r in mine), sum(r["survived"] for r in mine)
+        if k + s:
+            lines += ["", f"`{package}` together: {k} killed, {s} survived, score "
+                          f"{round(k / (k + s), 4)}."]
     if not_run:
         lines += ["", "**Not run yet:** " + ", ".join(f"`{m}`" for m in not_run) + "."]
     for module, r in sorted(merged.items()):
@@ -555,7 +823,10 @@ def write_results(results: dict[str, dict]) -> None:
         if r.get("command"):
             rerun = (" (the stored survivors run again after new tests; the other mutants "
                      "keep their outcome)" if r.get("survivors_rerun") else "")
-            lines += [f"Run with `{r['command']}`{rerun}.", ""]
+            moved = (f" {r['reclassified']} survivor(s) judged equivalent after the run were "
+                     "moved to the equivalent list by `--report` (outcomes unchanged)."
+                     if r.get("reclassified") else "")
+            lines += [f"Run with `{r['command']}`{rerun}.{moved}", ""]
         notes = HARMLESS.get(module, {})
         def note(k: str) -> str:
             if k not in notes:
@@ -610,6 +881,13 @@ def main() -> None:
     parser.add_argument("--listed", action="store_true", help="issue 13's mutations only")
     parser.add_argument("--match", help="with --listed: only the modules whose path has this")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument("--report", action="store_true",
+                        help="rewrite mutation.{json,md} from the stored results and the current "
+                             "notes (survivors now named EQUIVALENT move to the equivalent "
+                             "list), run nothing")
+    parser.add_argument("--check-notes", action="store_true",
+                        help="list the EQUIVALENT/HARMLESS entries that match no mutant (or no "
+                             "stored survivor), run nothing; exit 1 if there are any")
     parser.add_argument("--survivors", action="store_true",
                         help="run again only the stored survivors of each module (after new "
                              "tests; the module must be unchanged since its stored run)")
@@ -618,12 +896,26 @@ def main() -> None:
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
         raise SystemExit(f"unknown modules {unknown}; choose from {list(MODULES)}")
+    if args.report:
+        path = RESULTS / "mutation.json"
+        stored = json.loads(path.read_text()) if path.is_file() else {}
+        write_results({m: reclassify(m, r) for m, r in stored.items()})
+        return
+    if args.check_notes:
+        path = RESULTS / "mutation.json"
+        stored = json.loads(path.read_text()) if path.is_file() else {}
+        stale = [line for module in sorted(set(EQUIVALENT) | set(HARMLESS) | set(modules))
+                 for line in stale_notes(module, (ROOT / module).read_text(), stored.get(module))]
+        print("\n".join(stale) or "every note matches a mutant")
+        raise SystemExit(1 if stale else 0)
     if args.list:
         for module in modules:
             for m in mutants((ROOT / module).read_text()):
                 print(f"{module}:{m.line}: {m.what}")
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the copy is removed
+    global _FORK
+    _FORK = _preload()
     tree = _copy_tree()
     try:
         if args.listed:
@@ -633,11 +925,12 @@ def main() -> None:
             if args.survivors and (RESULTS / "mutation.json").is_file() else {}
         if args.survivors and not all(m in stored for m in modules):
             raise SystemExit("--survivors needs a stored result for every module asked for")
-        results = {m: run_module(tree, m, MODULES[m], args.limit, stored.get(m))
-                   for m in modules}
-        for result in results.values():
+        for m in modules:  # each module's result is written as soon as it is done
+            result = run_module(tree, m, MODULES[m], args.limit, stored.get(m))
             result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
-        write_results(results)
+            write_results({m: result})
+            for line in stale_notes(m, (ROOT / m).read_text(), result):
+                print(f"warning: {line}", flush=True)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
 

@@ -117,7 +117,8 @@ def active_order(model: RewardModel, split: EncodedSplit, embeddings: Tensor,
             picked.append(best)
             asked = asked.clone()
             asked[torch.arange(len(chunk)), best] = True
-        idx = torch.stack(picked, 1)  # [B, n_real_max]
+        # [B, n_real_max]; [B, 0] when no user of the chunk has a real pair (all padding)
+        idx = torch.stack(picked, 1) if picked else torch.zeros(len(chunk), 0, dtype=torch.long)
         orders.append(_complete(idx, C))
     model.train(was_training)
     per_user = torch.cat(orders)  # [n_users, C]

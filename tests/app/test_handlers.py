@@ -380,3 +380,54 @@ def test_a_session_keeps_its_study_and_external_ids_and_blank_ones_are_none(stor
         ("P1", "S1", "X1", "active")
     blank = store.get_session(h.start_session(store, "P2", study_id="", external_session_id=""))
     assert (blank.study_id, blank.external_session_id) == (None, None)
+
+
+def test_summary_and_undo_leave_the_sample_cloud_out_unless_asked(
+        store: Store, service: Service) -> None:
+    sid = run_session(store, service, "AB")
+    assert "samples" not in h.summary(store, service, sid)["latent"]
+    assert len(h.summary(store, service, sid, samples=True)["latent"]["samples"]) == 32
+    assert "samples" not in h.undo(store, service, sid)["latent"]
+
+
+def test_the_main_model_is_spl_whatever_the_runs_order(store: Store, service: Service) -> None:
+    reordered = Service({k: service.runs[k] for k in ("vpl", "btl", "spl")}, service.pack,
+                        service._pack_vectors)
+    sid = run_session(store, reordered, "AB")
+    result = h.summary(store, reordered, sid)
+    assert result["latent"] == result["latent_by_model"]["spl"]
+    assert result["latent"] != result["latent_by_model"]["vpl"]
+    assert result["confidence"] == result["confidence_by_model"]["spl"]
+
+
+def test_no_stop_is_suggested_without_probe_sets(store: Store, service: Service) -> None:
+    """No ranking set, no stopping signal (stability is {}): answering everything never
+    reads as stable."""
+    bare = Service(service.runs, {**service.pack, "ranking_sets": []}, service._pack_vectors)
+    sid = h.start_session(store, "P3")
+    while (pair := h.next_pair(store, bare, sid)) is not None:
+        result = h.label(store, bare, sid, pair["pair_id"], "A")
+    assert result["n_context"] > 0 and result["stop_suggested"] is False
+
+
+def test_the_exports_flags_use_the_studys_thresholds(store: Store, service: Service,
+                                                    tmp_path: Path) -> None:
+    """A median of 4 s per answer is too fast for a study whose floor is 10 s (the default
+    floor, 2 s, would not flag it), in both label exports."""
+    import csv
+    import json
+
+    sid = h.start_session(store, "P4")
+    for choice in "ABA":
+        pair = h.next_pair(store, service, sid)
+        h.label(store, service, sid, pair["pair_id"], choice, seconds=4.0)
+    strict = Settings(admin_token="s3cret", fast_seconds=10.0)
+    h.admin_export(store, strict, "s3cret", tmp_path)
+    rows = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
+    assert rows and all("too_fast" in r["session_flags"] for r in rows)
+    with open(tmp_path / "labels.csv", encoding="utf-8-sig", newline="") as handle:
+        flags = [r["session_flags"] for r in csv.DictReader(handle)]
+    assert flags and all("too_fast" in f for f in flags)
+    h.admin_export(store, ADMIN, "s3cret", tmp_path / "default")
+    default = (tmp_path / "default" / "labels.jsonl").read_text()
+    assert "too_fast" not in default

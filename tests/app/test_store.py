@@ -686,3 +686,52 @@ def test_restore_into_a_new_folder_and_a_foreign_key_violation_fails_the_check(
         raw.close()
     with Store.open(backup) as broken:
         assert not broken.integrity_check()  # SQLite's own check still passes
+
+
+def test_the_backup_modules_restore_keeps_an_existing_database_by_default(
+        store: Store, tmp_path: Path) -> None:
+    """app.store_backup.restore on its own (the admin CLI reaches it through Store.restore):
+    without overwrite=True a database at the destination stays as it was."""
+    from app import store_backup
+
+    store.new_session("P1")
+    backup = store.backup(tmp_path / "backup.db")
+    existing = tmp_path / "existing.db"
+    existing.write_bytes(b"not to be lost")
+    with pytest.raises(StoreError, match="already holds a database"):
+        store_backup.restore(backup, existing)
+    assert existing.read_bytes() == b"not to be lost"
+
+
+def _open_paths() -> list[str]:
+    import os
+
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc (Linux)")
+    out = []
+    for fd in fds.iterdir():
+        try:
+            out.append(os.readlink(fd))
+        except OSError:
+            pass
+    return out
+
+
+def test_a_refused_restore_leaves_no_handle_on_the_backup(tmp_path: Path) -> None:
+    """The admin may delete or replace a refused backup at once (on Windows an open handle
+    would stop that): the exception that reports it keeps no connection to it open."""
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00not sqlite" * 400)
+    with pytest.raises(StoreError) as info:
+        Store.restore(garbage, tmp_path / "out.db")
+    assert info.value.__cause__ is not None  # the sqlite3 error, traceback and all, kept
+    assert str(garbage.resolve()) not in _open_paths()
+
+
+def test_a_database_before_any_migration_is_at_version_zero(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from app.store_backup import db_version
+
+    assert db_version(Database(tmp_path / "plain.db")) == 0

@@ -62,3 +62,28 @@ def random_batch(
     )
 
 
+
+
+class WordTokenizer:
+    """A "fast tokenizer" whose tokens are the whitespace-separated words, with offsets (one
+    text, or a list of texts as a batch); two special tokens per text, as BERT adds, when
+    asked for (``add_special_tokens=True``: an empty span first and last)."""
+
+    def __call__(self, text: str | list[str], add_special_tokens: bool = True,
+                 return_offsets_mapping: bool = False, verbose: bool = True) -> dict:
+        import re
+
+        if isinstance(text, list):
+            return {"input_ids": [self(t, add_special_tokens)["input_ids"] for t in text]}
+        spans = [m.span() for m in re.finditer(self.pattern, text)]
+        if add_special_tokens:
+            spans = [(0, 0), *spans, (len(text), len(text))]
+        out: dict = {"input_ids": list(range(len(spans)))}
+        if return_offsets_mapping:
+            out["offset_mapping"] = spans
+        return out
+
+    pattern = r"\S+"
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        return 3 if pair else 2  # [CLS] a [SEP] (b [SEP])

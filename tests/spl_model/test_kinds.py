@@ -36,7 +36,8 @@ def test_the_model_card_describes_the_kind_from_the_registry() -> None:
 
     from app.runs import model_card
 
-    cfg = SimpleNamespace(kind="ivpl", embed_dim=8, z_dim=4, hidden_dim=16, has_latent=True)
+    cfg = SimpleNamespace(kind="ivpl", embed_dim=8, z_dim=4, hidden_dim=16, has_latent=True,
+                          film=True, linear_reward=False, latent_head=False)
     run = SimpleNamespace(name="ivpl", model=SimpleNamespace(cfg=cfg), config={}, report=None,
                           backbone={"backbone": "minilm"}, has_latent=True)
     card = model_card(run)

@@ -89,3 +89,30 @@ def test_latent_collapsed_reads_the_share_of_z_only() -> None:
     assert latent_collapsed({"active_units_share": 0.0, "active_units_z_share": 0.375}) is False
     assert latent_collapsed({"active_units_share": 0.0}) is None  # no z measure: unknown
     assert latent_collapsed({"active_units_z_share": None}) is None  # latent-free model
+
+
+def test_expected_calibration_error_by_hand_in_ten_equal_bins() -> None:
+    from spl_model.metrics import expected_calibration_error as ece
+
+    probs = torch.tensor([0.05, 0.15, 0.15, 0.85, 0.95, 1.0])
+    outcome = torch.tensor([0, 0, 1, 1, 1, 0])
+    # bins 0: {0.05 -> 0}, 1: {0.15, 0.15 -> 0.5}, 8: {0.85 -> 1}, 9 (1.0 included): {0.95, 1.0 -> 0.5}
+    expected = (1 / 6) * 0.05 + (2 / 6) * 0.35 + (1 / 6) * 0.15 + (2 / 6) * abs(0.5 - 0.975)
+    assert ece(probs, outcome) == round(expected, 6) == 0.308333  # six digits kept
+    # 10 bins by default: 0.09 and 0.095 share the first bin (with 11 they would not)
+    assert ece(torch.tensor([0.09, 0.095]), torch.tensor([1, 0])) == pytest.approx(0.4075)
+    assert ece(torch.tensor([0.09, 0.095]), torch.tensor([1, 0]), n_bins=11) == \
+        pytest.approx(0.5025)
+    assert ece(torch.full((4,), 0.5), torch.tensor([0, 1, 0, 1])) == 0.0  # perfectly calibrated
+    assert math.isnan(ece(torch.zeros(0), torch.zeros(0)))
+
+
+@pytest.mark.parametrize(("probs", "outcomes"), [
+    (torch.full((3,), 0.5), torch.ones(2)),  # lengths differ
+    (torch.full((2, 2), 0.5), torch.ones(2, 2)),  # not 1-D
+])
+def test_expected_calibration_error_refuses_mismatched_or_2d_inputs(probs, outcomes) -> None:
+    from spl_model.metrics import expected_calibration_error as ece
+
+    with pytest.raises(ValueError, match="1-D of one length"):
+        ece(probs, outcomes)

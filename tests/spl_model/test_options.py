@@ -102,3 +102,14 @@ def test_linear_reward_builds_the_one_layer_decoder(kind: str) -> None:
     torch.testing.assert_close(model.reward(0.25 * a + 0.75 * b, z),
                                0.25 * model.reward(a, z) + 0.75 * model.reward(b, z))
     assert tiny_model(kind).decoder.second is not None  # the default stays the paper's MLP
+
+
+def test_the_kind_labels_cannot_be_changed_in_place() -> None:
+    """MODEL_KINDS is shared by the CLI help, the model card and the plots: one label each."""
+    import dataclasses
+
+    from spl_model.config import MODEL_KINDS
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MODEL_KINDS["ivpl"].label = "IVPL"  # type: ignore[misc]
+    assert MODEL_KINDS["ivpl"].label == "IAF-VPL"

@@ -280,3 +280,35 @@ def test_a_long_response_keeps_its_start_after_the_last_question(minilm: Backbon
     (fit,) = minilm.fit_text([text])
     assert fit.startswith("question?") or "The question?" in fit
     assert "word word" in fit and len(minilm.tokenizer(fit)["input_ids"]) <= 256
+
+
+def test_the_quantization_configs_are_8bit_or_nf4_with_double_quant_in_bf16() -> None:
+    """What a quantized backbone is loaded with (the cache identity records only the name)."""
+    from spl_model.quantize import bnb_config
+
+    eight = bnb_config("8bit")
+    assert eight.load_in_8bit and not eight.load_in_4bit
+    four = bnb_config("4bit")
+    assert four.load_in_4bit and not four.load_in_8bit
+    assert four.bnb_4bit_quant_type == "nf4" and four.bnb_4bit_use_double_quant is True
+    assert four.bnb_4bit_compute_dtype == torch.bfloat16
+
+
+def test_one_text_per_batch_embeds_as_any_batch(minilm: Backbone) -> None:
+    torch.testing.assert_close(minilm.embed(TEXTS, batch_size=1),
+                               minilm.embed(TEXTS, batch_size=3), atol=1e-5, rtol=0)
+
+
+def test_a_causal_text_reads_its_positions_from_zero(tiny_llama_dir: Path) -> None:
+    """Unpadded, a text's positions are 0..n-1: the embedding is the model's own last hidden
+    state with its default positions, at the last token."""
+    bb = load_backbone(str(tiny_llama_dir), device="cpu")
+    bb.tokenizer.padding_side = "left"
+    text = render("hello", "the cat sat on the mat")
+    ids = bb.tokenizer([text], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        expected = bb.model(input_ids=ids).last_hidden_state[:, -1].float()
+    torch.testing.assert_close(bb.embed([text]), expected, atol=1e-5, rtol=0)
+    # left-padded beside a longer text, the same vector (positions count real tokens only)
+    longer = render("hello there, how are you today?", "the cat sat on the mat and slept")
+    torch.testing.assert_close(bb.embed([text, longer])[:1], expected, atol=1e-5, rtol=0)

@@ -309,3 +309,187 @@ def test_the_published_ks_and_the_groups_rows() -> None:
     masks = groups(split)
     assert masks["heldout"].tolist() == [t == "heldout" for t in split.user_types]
     assert masks["personas"].tolist() == [t.startswith("persona") for t in split.user_types]
+
+
+def _spl(seed: int = 0):
+    torch.manual_seed(seed)
+    return build_model(ModelConfig(kind="spl", embed_dim=D, latent_dim=4, hidden_dim=8))
+
+
+def test_active_order_is_the_greedy_selector_order_step_by_step() -> None:
+    """Every step j by hand: the selector's best given the j pairs picked so far (seed + j),
+    padding asked from the start; a model in training mode is scored in eval mode and left
+    in training mode."""
+    from spl_model.active import select_query
+
+    split, emb = make_split(n_users=3, C=5, seed=1)
+    model = _spl(1).train()
+    order = active_order(model, split, emb, n_samples=8, seed=3, batch_size=1)
+    assert model.training
+    model.eval()
+    for u in ("u0", "u1", "u2"):
+        i = split.users.index(u)
+        pool_a, pool_b = emb[split.ctx_chosen[i]][None], emb[split.ctx_rejected[i]][None]
+        real = split.ctx_mask[i][None]
+        picked: list[int] = []
+        for j in range(int(real.sum())):
+            idx = torch.tensor([picked], dtype=torch.long)
+            ctx = (pool_a[:, idx[0]], pool_b[:, idx[0]], real[:, idx[0]])
+            asked = ~real
+            asked[0, picked] = True
+            best = select_query(model, ctx, pool_a, pool_b, asked=asked, n_samples=8,
+                                seed=3 + j).best
+            picked.append(int(best))
+        assert order[i].tolist()[:len(picked)] == picked, u
+    assert not torch.equal(order, torch.arange(5).expand_as(order))
+
+
+def test_active_order_by_default_uses_32_posterior_samples() -> None:
+    """The setting the published active curves were made with (personalize calls it with the
+    defaults); 33 samples order these users differently."""
+    split, emb = make_split(n_users=6, C=6, seed=0)
+    model = _spl(0).eval()
+    default = active_order(model, split, emb)
+    assert torch.equal(default, active_order(model, split, emb, n_samples=32))
+    assert not torch.equal(default, active_order(model, split, emb, n_samples=33))
+
+
+def test_model_margins_score_in_eval_mode_and_restore_the_mode() -> None:
+    split, emb = make_split()
+    model = _spl(2)
+    model.eval()
+    expected = model.margins(split.batch(torch.arange(len(split)), emb, max_context=2))[:, 0]
+    model.train()
+    got = model_margins(model, split, emb, 2, batch_size=4)
+    assert model.training
+    torch.testing.assert_close(got, expected)
+
+
+def test_labels_to_reach_on_plateaus_and_unequal_ends() -> None:
+    from train.fewshot import labels_to_reach
+
+    # the first k that reaches the goal (0.75 here), not the end of a plateau at it
+    assert labels_to_reach([0.0, 0.75, 0.75, 1.0], share=0.75) == 1.0
+    assert labels_to_reach([1.0, 0.25, 0.25, 0.0], share=0.75) == 1.0
+    # the direction is read from the ends, not from the first step
+    assert labels_to_reach([0.5, 0.4, 0.9]) == pytest.approx(1.92)
+    assert labels_to_reach([0.5, 0.95, 0.9]) == pytest.approx(0.8)
+    # equal ends: the goal is the start, reached with no answer
+    assert labels_to_reach([0.6, 0.7, 0.6]) == 0.0
+
+
+def test_attribute_deltas_of_a_one_row_split() -> None:
+    from types import SimpleNamespace
+
+    from train.fewshot import attribute_deltas
+
+    survey = {"s1": {"attributes_a": [1.0, 0.0, 2.0], "attributes_b": [0.0, 0.0, 1.0]}}
+    rows = [{"attributes_chosen": [1.0, 1.0, 1.0], "attributes_rejected": [0.0, 1.0, 3.0],
+             "context": [{"id": "s1", "chosen": "b"}]}]
+    ctx, mask, targets = attribute_deltas(SimpleNamespace(test=rows, survey=survey), "test")
+    assert targets.tolist() == [[1.0, 0.0, -2.0]]
+    assert ctx.tolist() == [[[-1.0, 0.0, -1.0]]] and mask.tolist() == [[True]]
+
+
+def test_active_order_shows_the_selector_the_pairs_picked_so_far_in_eval_mode(monkeypatch) -> None:
+    """What each step hands the selector: the chunk's pairs picked so far (both sides, and
+    their mask), with the model in eval mode; an empty context comes as [B, 0] tensors."""
+    import train.fewshot as fewshot
+
+    calls = []
+    real_select = fewshot.select_query
+
+    def spy(model, ctx, pool_a, pool_b, **kwargs):
+        calls.append((model.training, [t.clone() for t in ctx], pool_a, pool_b))
+        return real_select(model, ctx, pool_a, pool_b, **kwargs)
+
+    monkeypatch.setattr(fewshot, "select_query", spy)
+    split, emb = make_split(n_users=3, C=4, seed=2)
+    model = _spl(3).train()
+    order = active_order(model, split, emb, n_samples=4, batch_size=8)
+    assert len(calls) == 4 and not any(training for training, *_ in calls)
+    firsts = [split.users.index(u) for u in ("u0", "u1", "u2")]
+    for j, (_, (ctx_a, ctx_b, ctx_mask), pool_a, pool_b) in enumerate(calls):
+        assert ctx_a.shape == (3, j, D) and ctx_mask.shape == (3, j)
+        for b, row in enumerate(firsts):
+            picked = order[row, :j]
+            torch.testing.assert_close(ctx_a[b], pool_a[b, picked], rtol=0, atol=0)
+            torch.testing.assert_close(ctx_b[b], pool_b[b, picked], rtol=0, atol=0)
+            assert ctx_mask[b].tolist() == split.ctx_mask[row, picked].tolist()
+
+
+def test_active_order_of_contexts_without_columns_is_empty() -> None:
+    split, emb = make_split(n_users=2, C=1)
+    empty = dataclasses.replace(split, ctx_chosen=split.ctx_chosen[:, :0],
+                                ctx_rejected=split.ctx_rejected[:, :0],
+                                ctx_mask=split.ctx_mask[:, :0])
+    order = active_order(_spl(4).eval(), empty, emb, n_samples=4)
+    assert order.shape == (len(split), 0)
+
+
+def test_active_order_of_a_chunk_of_users_without_answers_keeps_their_order() -> None:
+    """A chunk whose users have no real pair (their contexts all padding) is left in the given
+    order; it used to stop active_order with "stack expects a non-empty TensorList"."""
+    split, emb = make_split(n_users=3, C=3)
+    mask = split.ctx_mask.clone()
+    mask[split.users.index("u2"):] = False  # u2 answered nothing
+    split = dataclasses.replace(split, ctx_mask=mask)
+    model = _spl(0).eval()
+    u2 = split.users.index("u2")
+    for batch_size in (1, 8):  # u2 alone in the last chunk, and u2 with the others
+        order = active_order(model, split, emb, n_samples=4, batch_size=batch_size)
+        assert order[u2:].tolist() == [[0, 1, 2]] * (len(split) - u2)
+        assert all(sorted(row) == [0, 1, 2] for row in order[:u2].tolist())
+
+
+def _targets_by_hand(split: EncodedSplit, rows: list[int], n: int, seed: int) -> list[list[tuple]]:
+    """same_user_targets' draw written out: each row's own pair, then per draw d a pick
+    k = floor(d * (the user's rows + the user's answers this row lacks)): the k-th row's
+    target, or the (k - rows)-th lacking answer (answers in order of first appearance)."""
+    draws = torch.rand(len(rows), n - 1, generator=torch.Generator().manual_seed(seed))
+    out = []
+    for b, row in enumerate(rows):
+        user = split.users[row]
+        mine = [i for i, u in enumerate(split.users) if u == user]
+        answers: list[tuple] = []
+        for i in mine:
+            for c, r, real in zip(split.ctx_chosen[i].tolist(), split.ctx_rejected[i].tolist(),
+                                  split.ctx_mask[i].tolist()):
+                if real and (c, r) not in answers:
+                    answers.append((c, r))
+        held = {(c, r) for c, r, real in zip(split.ctx_chosen[row].tolist(),
+                                             split.ctx_rejected[row].tolist(),
+                                             split.ctx_mask[row].tolist()) if real}
+        lacking = [a for a in answers if a not in held]
+        picks = [(int(split.chosen[row]), int(split.rejected[row]))]
+        for d in draws[b].tolist():
+            k = int(d * (len(mine) + len(lacking)))
+            picks.append((int(split.chosen[mine[k]]), int(split.rejected[mine[k]]))
+                         if k < len(mine) else lacking[k - len(mine)])
+        out.append(picks)
+    return out
+
+
+def test_same_user_targets_by_hand_with_more_answers_than_context_columns() -> None:
+    """u0's two rows hold different answers (6 in all for 4 columns); the last user, u2,
+    draws answers too; n = 1 is each row's own pair and n = 0 is refused."""
+    split, _ = make_split(n_users=3, rows_per_user=2, C=4, seed=3)
+    ctx_c, ctx_r = split.ctx_chosen.clone(), split.ctx_rejected.clone()
+    ctx_c[1, :2], ctx_r[1, :2] = torch.tensor([90, 91]), torch.tensor([92, 93])  # u0's 2nd row
+    ctx_c[5, 2:], ctx_r[5, 2:] = torch.tensor([94, 95]), torch.tensor([96, 97])  # u2's 2nd row
+    split = dataclasses.replace(split, ctx_chosen=ctx_c, ctx_rejected=ctx_r)
+    rows = [0, 1, 4, 5, 2]
+    chosen, rejected = split.same_user_targets(torch.tensor(rows), 6,
+                                               torch.Generator().manual_seed(7))
+    got = [list(zip(c, r)) for c, r in zip(chosen.tolist(), rejected.tolist())]
+    assert got == _targets_by_hand(split, rows, 6, seed=7)
+    assert any(p not in {(int(split.chosen[i]), int(split.rejected[i])) for i in (4, 5)}
+               for p in got[2][1:] + got[3][1:])  # u2 drew some of its answers
+    one_c, one_r = split.same_user_targets(torch.tensor(rows), 1, torch.Generator())
+    assert one_c[:, 0].tolist() == split.chosen[rows].tolist() and one_c.shape == (5, 1)
+    assert one_r[:, 0].tolist() == split.rejected[rows].tolist()
+    assert split.same_user_rows(torch.tensor(rows), 1, torch.Generator()).tolist() == \
+        [[r] for r in rows]
+    for draw in (split.same_user_targets, split.same_user_rows):
+        with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+            draw(torch.tensor(rows), 0, torch.Generator())

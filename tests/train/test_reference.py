@@ -321,3 +321,30 @@ def test_bayes_active_order_does_not_peek_at_the_first_answer() -> None:
     kept = bayes_active_order(points, torch.zeros(50), ctx, mask, 1.0)
     flipped = bayes_active_order(points, torch.zeros(50), -ctx, mask, 1.0)
     assert torch.equal(kept[:, 0], flipped[:, 0])
+
+
+def test_fit_readout_is_the_ridge_solution_by_hand() -> None:
+    """W = (X'X + l2 I)^-1 X'Y in float64, l2 = 1e-2 by default, no intercept."""
+    from train.reference import fit_readout
+
+    X = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    Y = torch.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0], [2.0, 2.0, 0.0]])
+    xtx = torch.tensor([[2.0, 1.0], [1.0, 5.0]], dtype=torch.float64)
+    xty = torch.tensor([[3.0, 2.0, 2.0], [2.0, 4.0, -2.0]], dtype=torch.float64)
+    for l2 in (1e-2, 0.5):
+        expected = torch.linalg.inv(xtx + l2 * torch.eye(2, dtype=torch.float64)) @ xty
+        got = fit_readout(X, Y) if l2 == 1e-2 else fit_readout(X, Y, l2=l2)
+        assert got.dtype == torch.float64
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("diffs", "deltas"), [
+    (torch.zeros(3, 4), torch.zeros(2, 6)),  # rows differ
+    (torch.zeros(3), torch.zeros(3, 2)),  # diffs not 2-D
+    (torch.zeros(3, 4), torch.zeros(3)),  # deltas not 2-D
+])
+def test_fit_readout_refuses_inputs_that_are_not_two_tables_of_one_length(diffs, deltas) -> None:
+    from train.reference import fit_readout
+
+    with pytest.raises(ValueError, match="must share N"):
+        fit_readout(diffs, deltas)
