@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -74,6 +76,11 @@ def test_no_steps_or_no_answers_return_the_start() -> None:
     none = torch.zeros(2, 2, dtype=torch.bool)
     assert torch.equal(refine_latent(model, c, r, none, z0), z0)
     assert torch.equal(refine_latent(model, c, r, ~none, z0, RefineSettings(steps=0)), z0)
+    # returned as given, bit for bit, even in a precision the model does not compute in
+    z64 = torch.randn(2, Z, dtype=torch.float64)
+    for mask, settings in ((none, RefineSettings(steps=5)), (~none, RefineSettings(steps=0))):
+        got = refine_latent(model, c, r, mask, z64, settings)
+        assert got.dtype == torch.float64 and torch.equal(got, z64)
 
 
 @pytest.mark.parametrize("values, message", [
@@ -83,3 +90,47 @@ def test_no_steps_or_no_answers_return_the_start() -> None:
 def test_bad_settings_are_refused(values, message) -> None:
     with pytest.raises(ValueError, match=message):
         RefineSettings(**values)
+
+
+def test_settings_are_frozen_and_the_defaults_are_the_measured_ones() -> None:
+    """``make personalize``'s ``+refine`` rows run with ``RefineSettings()`` (train/personalize.py):
+    the defaults are part of that result, and a settings object cannot change under a run."""
+    settings = RefineSettings()
+    assert (settings.steps, settings.lr, settings.prior_var) == (100, 0.05, 100.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.steps = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("values", [{"steps": 0}, {"lr": 0.5}, {"prior_var": 0.5},
+                                    {"lr": 1e-6, "prior_var": 1e-6}])
+def test_small_positive_settings_are_accepted(values) -> None:
+    RefineSettings(**values)
+
+
+def test_a_zero_prior_variance_is_refused() -> None:
+    with pytest.raises(ValueError, match="prior_var=0.0 must be > 0"):
+        RefineSettings(prior_var=0.0)
+
+
+def test_one_step_moves_each_answered_user_by_about_lr() -> None:
+    """Adam's first step moves every coordinate with a nonzero gradient by ``lr`` (its
+    bias-corrected step is ``lr * sign(grad)``): one step is already a refinement."""
+    model = tiny_model("spl", seed=6).eval()
+    c, r, mask = random_context([3, 0], seed=7)
+    z0 = torch.randn(2, Z, generator=torch.Generator().manual_seed(8))
+    z = refine_latent(model, c, r, mask, z0, RefineSettings(steps=1, lr=0.1))
+    torch.testing.assert_close((z[0] - z0[0]).abs(), torch.full((Z,), 0.1), atol=1e-4, rtol=0)
+    assert torch.equal(z[1], z0[1])
+
+
+def test_refinement_runs_the_model_in_eval_mode() -> None:
+    """A model in training mode with input dropout: refinement reads it without dropout (the
+    same answer as in eval mode, every time) and leaves it in training mode."""
+    model = tiny_model("spl", seed=9, input_dropout=0.5)
+    c, r, mask = random_context([4, 2], seed=10)
+    z0 = torch.zeros(2, Z)
+    settings = RefineSettings(steps=15, lr=0.05, prior_var=10.0)
+    expected = refine_latent(model.eval(), c, r, mask, z0, settings)
+    got = refine_latent(model.train(), c, r, mask, z0, settings)
+    assert model.training
+    torch.testing.assert_close(got, expected, atol=0, rtol=0)

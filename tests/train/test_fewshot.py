@@ -11,6 +11,7 @@ import torch
 from spl_model import ModelConfig, build_model, expected_calibration_error
 from train.batching import EncodedSplit
 from spl_model.calibration import Calibrator, confidence_features
+from spl_model.refine import RefineSettings, refine_latent
 from train.fewshot import active_order, curve, groups, model_margins, reorder
 
 D = 6
@@ -363,6 +364,26 @@ def test_model_margins_score_in_eval_mode_and_restore_the_mode() -> None:
     got = model_margins(model, split, emb, 2, batch_size=4)
     assert model.training
     torch.testing.assert_close(got, expected)
+
+
+def test_model_margins_with_refine_score_the_refined_latent() -> None:
+    """With ``refine``, each row's margin is read under its user's ``z`` refined on the first
+    k answers (by hand: the whole split at once; model_margins goes 4 rows at a time); with
+    no answers (k = 0) refinement changes nothing."""
+    split, emb = make_split()
+    model = _spl(3).eval()
+    settings = RefineSettings(steps=10, lr=0.1)
+    batch = split.batch(torch.arange(len(split)), emb, max_context=2)
+    ctx = (batch.ctx_chosen, batch.ctx_rejected, batch.ctx_mask)
+    z = refine_latent(model, *ctx, model.posterior(*ctx).z, settings)
+    expected = model.reward(batch.chosen, z)[:, 0] - model.reward(batch.rejected, z)[:, 0]
+    model.train()
+    got = model_margins(model, split, emb, 2, batch_size=4, refine=settings)
+    assert model.training and got.shape == (len(split),)
+    torch.testing.assert_close(got, expected)
+    assert not torch.allclose(got, model_margins(model, split, emb, 2, batch_size=4))
+    torch.testing.assert_close(model_margins(model, split, emb, 0, batch_size=4, refine=settings),
+                               model_margins(model, split, emb, 0, batch_size=4))
 
 
 def test_labels_to_reach_on_plateaus_and_unequal_ends() -> None:
