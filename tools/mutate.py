@@ -154,6 +154,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
                                              "columns, which adds 0",
     },
     "train/reference.py": {
+        "line 180: 0.0 -> 1.0": "bayes_active_order's update for a padding pick adds 1.0 "
+                                "instead of 0.0 to every point's log-weight of that user: "
+                                "the softmax over points is the same",
         "line 255: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
                                   "same axis",
         "line 269: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
