@@ -263,7 +263,7 @@ def _plot(report: dict[str, Any], path: Path) -> None:
         ax.set_ylabel("accuracy on held-out pairs")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, loc="lower right")
+    axes[0].legend(fontsize=6, loc="lower right", ncol=2)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
@@ -273,9 +273,9 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
     ks = report["k"]
     head = "| model | " + " | ".join(f"k={k}" for k in ks) + " |\n|---|" + "---|" * len(ks) + "\n"
 
-    def table(key: str) -> str:  # the reference points first, then the runs as given
+    def table(key: str) -> str:  # the reference points first, then the other runs by name
         rows = report.get(key, {})
-        names = [n for n in REFERENCES if n in rows] + [n for n in rows if n not in REFERENCES]
+        names = [n for n in REFERENCES if n in rows] + sorted(n for n in rows if n not in REFERENCES)
         return head + "".join(f"| {name} | " + " | ".join(f"{v:.3f}" for v in rows[name]) + " |\n"
                               for name in names)
 

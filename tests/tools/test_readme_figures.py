@@ -25,7 +25,9 @@ ROWS = {
     "oracle": "oracle",
     "low-rank baseline": "lowrank",
     "SPL |": "spl",
+    "SPL, latent refined": "spl+refine",
     "VPL |": "vpl",
+    "VPL, latent refined": "vpl+refine",
     "BTL": "btl",
 }
 
