@@ -45,6 +45,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from spl_model.active import _entropy
+from train.fewshot import _next_unpicked
+
 __all__ = ["LowRankBaseline", "TIE", "bayes_active_order", "bayes_margins", "fit_readout",
            "gaussian_points", "user_pairs"]
 
@@ -132,11 +135,6 @@ def bayes_margins(points: Tensor, log_prior: Tensor, answered: Sequence[Tensor],
     return out  # type: ignore[return-value]
 
 
-def _entropy(p: Tensor) -> Tensor:
-    """Binary entropy in nats, 0 at p = 0 or 1."""
-    return -(torch.xlogy(p, p) + torch.xlogy(1 - p, 1 - p))
-
-
 def bayes_active_order(points: Tensor, log_prior: Tensor, context: Tensor, mask: Tensor,
                        temperature: float) -> Tensor:
     """The order ``[U, C]`` in which the exact posterior would ask each user's answered pairs.
@@ -173,7 +171,7 @@ def bayes_active_order(points: Tensor, log_prior: Tensor, context: Tensor, mask:
         bald = _entropy(p_mean) - torch.einsum("us,usc->uc", w, _entropy(p))  # [U, C]
         bald = bald.masked_fill(asked, -math.inf)
         # a user out of real pairs takes the lowest unasked column (padding keeps its place)
-        lowest = (~_placed(asked, order, step)).float().argmax(1)
+        lowest = _next_unpicked(order[:, :step], C)
         best = torch.where(torch.isinf(bald).all(1), lowest, bald.argmax(1))
         order[:, step] = best
         real = mask[users, best]
@@ -181,14 +179,6 @@ def bayes_active_order(points: Tensor, log_prior: Tensor, context: Tensor, mask:
         asked = asked.clone()
         asked[users, best] = True
     return order
-
-
-def _placed(asked: Tensor, order: Tensor, step: int) -> Tensor:
-    """``[U, C]`` columns already placed in ``order[:, :step]``."""
-    taken = torch.zeros_like(asked)
-    if step:
-        taken.scatter_(1, order[:, :step], True)
-    return taken
 
 
 def user_pairs(split: Any, max_context: int | None = None) -> dict[str, tuple[Tensor, Tensor]]:
