@@ -38,12 +38,14 @@ bench: setup
 	SPL_BENCH_FULL=1 $(PY) -m pytest -q tests/app/test_crash.py
 
 # Mutation testing (tools/mutate.py): each module of MODULES there against the test files that
-# cover it; survivors -> docs/results/mutation.md, counts -> docs/results/mutation.json. Close to
-# an hour on 2 cores for every module; MODULES="spl_model/losses.py ..." runs a few.
+# cover it; survivors -> docs/results/mutation.md, counts -> docs/results/mutation.json. One
+# mutant per core at a time (JOBS=n overrides); MODULES="spl_model/losses.py ..." runs a few.
 # mutate-listed re-checks issue 13's hand-made mutations (docs/results/mutation-listed.md).
 MODULES ?=
+JOBS ?=
 mutate: setup
-	OMP_NUM_THREADS=1 $(PY) tools/mutate.py $(foreach m,$(MODULES),--module $(m))
+	OMP_NUM_THREADS=1 $(PY) tools/mutate.py $(foreach m,$(MODULES),--module $(m)) \
+		$(if $(JOBS),--jobs $(JOBS))
 
 mutate-listed: setup
 	OMP_NUM_THREADS=1 $(PY) tools/mutate.py --listed

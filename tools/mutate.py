@@ -6,7 +6,8 @@ Two modes:
 * ``python tools/mutate.py [--module PATH ...]`` (``make mutate``): for each module of
   ``MODULES``, every mutant the operators below produce is applied, one at a time, to a copy
   of the working tree, and that module's test files run (``pytest -x``, in file order, with a
-  deadline). A failing or timed-out run kills the mutant. The counts go to
+  deadline). A failing or timed-out run kills the mutant. ``--jobs N`` (default: one per
+  core) runs N mutants at once, each in a copy of the tree of its own. The counts go to
   ``docs/results/mutation.json`` (merged with the modules already there) and the survivors to
   ``docs/results/mutation.md``; ``EQUIVALENT`` lists survivors checked by hand and found
   equivalent, left out of the score.
@@ -639,8 +640,13 @@ def _copy_tree() -> Path:
 
 # third-party packages imported once, before the first fork, so each mutant's test run skips
 # their import and start-up (seconds per run); the project's own modules are imported fresh in
-# every child (transformers and gradio are left out: they read the environment the tests set)
-PRELOAD = ("numpy", "torch", "safetensors.torch", "sqlite_utils", "pytest")
+# every child. transformers, huggingface_hub and gradio read these variables when imported:
+# they are set first to the values the tests' fixtures set (tests/train/conftest.py,
+# tests/app/app_fixtures.py), so a preloaded import sees what a fresh one would.
+PRELOAD_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+               "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+PRELOAD = ("numpy", "torch", "safetensors.torch", "sqlite_utils", "pytest", "transformers",
+           "sentence_transformers", "gradio", "click", "pandas")
 
 
 def _preload() -> bool:
@@ -648,6 +654,8 @@ def _preload() -> bool:
     if not hasattr(os, "fork") or os.environ.get("SPL_MUTATE_FRESH"):
         return False
     os.environ["OMP_NUM_THREADS"] = "1"
+    for key, value in PRELOAD_ENV.items():
+        os.environ.setdefault(key, value)
     for name in PRELOAD:
         try:
             __import__(name)
@@ -656,9 +664,22 @@ def _preload() -> bool:
     return True
 
 
-def _run_forked(tree: Path, tests: list[str], timeout: float) -> str:
-    """``pytest.main`` in a forked child (its own process group, output dropped): the same
-    outcome as a fresh ``python -m pytest`` run, without the imports of ``PRELOAD``."""
+def _own(module: object) -> bool:
+    """Whether ``module`` is one of the project's own (a file under ROOT, not in ``.venv``):
+    those are imported afresh from the mutated tree; a third-party package of the same name
+    (``datasets``) stays loaded."""
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    path = Path(file).resolve()
+    return path.is_relative_to(ROOT) and not path.is_relative_to(ROOT / ".venv")
+
+
+def _start(tree: Path, tests: list[str]) -> int:
+    """Start ``tests`` in ``tree`` in a child process (its own process group, output dropped)
+    and return its pid. With ``_FORK`` the child runs ``pytest.main`` with ``PRELOAD`` already
+    imported (the same outcome as a fresh ``python -m pytest``, without the imports); else it
+    execs a fresh interpreter."""
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 1
@@ -669,47 +690,83 @@ def _run_forked(tree: Path, tests: list[str], timeout: float) -> str:
             os.dup2(null, 1)
             os.dup2(null, 2)
             os.chdir(tree)
-            sys.dont_write_bytecode = True
             os.environ.update(PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
-            root = str(ROOT)
-            sys.path[:] = [p for p in sys.path if p not in ("", root)]
-            own = {p.stem for p in ROOT.iterdir() if not p.name.startswith(".")}
-            for name in [n for n in sys.modules if n.split(".")[0] in own]:
-                del sys.modules[name]  # nothing of the project itself (.venv is not)
+            if not _FORK:
+                os.execv(sys.executable, [sys.executable, "-m", "pytest", *PYTEST, *tests])
+            sys.dont_write_bytecode = True
+            sys.path[:] = [p for p in sys.path if p not in ("", str(ROOT))]
+            for name in [n for n, m in sys.modules.items() if _own(m)]:
+                del sys.modules[name]  # nothing of the project itself is imported yet
             import pytest
 
             code = int(pytest.main([*PYTEST, *tests]))
         finally:
             os._exit(code)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
-        if time.monotonic() > deadline:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-            return "timeout"
-        time.sleep(0.02)
+    return pid
+
+
+def _poll(pid: int, deadline: float) -> str | None:
+    """``"passed"``, ``"failed"``, ``"timeout"`` (killed: past ``deadline``, a
+    ``time.monotonic()`` value) once the run ``pid`` is over; None while it runs."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
+    if time.monotonic() < deadline:
+        return None
+    _kill(pid)
+    return "timeout"
+
+
+def _kill(pid: int) -> None:
+    """Kill the run ``pid`` and everything it started, and reap it."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
 
 
 _FORK = False  # set by main() once PRELOAD is imported
 
 
 def _run_tests(tree: Path, tests: list[str], timeout: float) -> str:
-    """``"passed"``, ``"failed"`` or ``"timeout"``."""
-    if _FORK:
-        return _run_forked(tree, tests, timeout)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+    """``"passed"``, ``"failed"`` or ``"timeout"``: one run, waited for."""
+    pid, deadline = _start(tree, tests), time.monotonic() + timeout
+    while (outcome := _poll(pid, deadline)) is None:
+        time.sleep(0.02)
+    return outcome
+
+
+def run_mutants(trees: list[Path], module: str, found: list[Mutant], tests: list[str],
+                timeout: float) -> list[str]:
+    """The outcome of each mutant of ``found`` (in its order), run ``len(trees)`` at a time:
+    each run has a tree of its own, with that mutant written into its copy of ``module``
+    (restored to the original in every tree at the end)."""
+    outcomes: list[str] = [""] * len(found)
+    originals = {tree: (tree / module).read_text() for tree in trees}
+    free, running = list(trees), {}  # running: pid -> (mutant index, its tree, deadline)
+    waiting = iter(enumerate(found))
     try:
-        done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *tests], cwd=tree,
-                              env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout"
-    return "passed" if done.returncode == 0 else "failed"
+        while True:
+            while free and (item := next(waiting, None)) is not None:
+                tree = free.pop()
+                (tree / module).write_text(item[1].source)
+                running[_start(tree, tests)] = (item[0], tree, time.monotonic() + timeout)
+            if not running:
+                return outcomes
+            for pid, (i, tree, deadline) in list(running.items()):
+                if (outcome := _poll(pid, deadline)) is not None:
+                    outcomes[i] = outcome
+                    free.append(running.pop(pid)[1])
+                    done = sum(map(bool, outcomes))
+                    print(f"{module} {done}/{len(found)} line {found[i].line} {found[i].what}: "
+                          f"{outcome}", flush=True)
+            time.sleep(0.02)
+    finally:
+        for pid in running:
+            _kill(pid)
+        for tree, text in originals.items():
+            (tree / module).write_text(text)
 
 
 def _key(entry: str) -> str:
@@ -717,12 +774,13 @@ def _key(entry: str) -> str:
     return entry.split(" in `")[0]
 
 
-def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
+def run_module(trees: list[Path], module: str, tests: list[str], limit: int | None,
                previous: dict | None = None) -> dict:
-    """Every mutant of ``module``; with ``previous`` (its stored result, the module unchanged
-    since), only the mutants sharing a line and operator with a stored survivor run again and
-    every other one keeps its stored outcome (killed or equivalent)."""
-    path = tree / module
+    """Every mutant of ``module``, ``len(trees)`` at a time; with ``previous`` (its stored
+    result, the module unchanged since), only the mutants sharing a line and operator with a
+    stored survivor run again and every other one keeps its stored outcome (killed or
+    equivalent)."""
+    path = trees[0] / module
     original = path.read_text()
     found = mutants(original)[:limit]
     killed, survivors, equivalent, timeouts = 0, [], [], 0
@@ -740,25 +798,22 @@ def run_module(tree: Path, module: str, tests: list[str], limit: int | None,
         # the baseline: the module as the mutants are written (unparsed, comments dropped)
         path.write_text(ast.unparse(ast.parse(original)) + "\n")
         started = time.perf_counter()
-        if _run_tests(tree, tests, timeout=1200) != "passed":
+        if _run_tests(trees[0], tests, timeout=1200) != "passed":
             raise SystemExit(f"{module}: its tests fail before any mutation; fix them first.")
-        deadline = max(60.0, 4 * (time.perf_counter() - started))
-        for n, mutant in enumerate(found, 1):
-            path.write_text(mutant.source)
-            outcome = _run_tests(tree, tests, deadline)
-            killed += outcome != "passed"
-            timeouts += outcome == "timeout"
-            if outcome == "passed":
-                code = original.splitlines()[mutant.line - 1].strip()
-                key = f"line {mutant.line}: {mutant.what}"
-                if key in EQUIVALENT.get(module, {}):
-                    equivalent.append(f"{key} in `{code}`: {EQUIVALENT[module][key]}")
-                else:
-                    survivors.append(f"{key} in `{code}`")
-            print(f"{module} {n}/{len(found)} line {mutant.line} {mutant.what}: {outcome}",
-                  flush=True)
     finally:
         path.write_text(original)
+    # runs side by side share the cores: each may take up to len(trees) times as long
+    deadline = max(60.0, 4 * len(trees) * (time.perf_counter() - started))
+    for mutant, outcome in zip(found, run_mutants(trees, module, found, tests, deadline)):
+        killed += outcome != "passed"
+        timeouts += outcome == "timeout"
+        if outcome == "passed":
+            code = original.splitlines()[mutant.line - 1].strip()
+            key = f"line {mutant.line}: {mutant.what}"
+            if key in EQUIVALENT.get(module, {}):
+                equivalent.append(f"{key} in `{code}`: {EQUIVALENT[module][key]}")
+            else:
+                survivors.append(f"{key} in `{code}`")
     total = killed + len(survivors)
     return {"killed": killed, "survived": len(survivors),
             "score": round(killed / total, 4) if total else None, "timeouts": timeouts,
@@ -901,6 +956,10 @@ def main() -> None:
     parser.add_argument("--check-notes", action="store_true",
                         help="list the EQUIVALENT/HARMLESS entries that match no mutant (or no "
                              "stored survivor), run nothing; exit 1 if there are any")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0))
+                        if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                        help="mutants run at once, each in its own copy of the tree "
+                             "(default: the cores this process may use)")
     parser.add_argument("--survivors", action="store_true",
                         help="run again only the stored survivors of each module (after new "
                              "tests; the module must be unchanged since its stored run)")
@@ -929,23 +988,26 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the copy is removed
     global _FORK
     _FORK = _preload()
-    tree = _copy_tree()
+    if args.jobs < 1:
+        raise SystemExit(f"--jobs must be at least 1, got {args.jobs}")
+    trees = [_copy_tree() for _ in range(1 if args.listed else args.jobs)]
     try:
         if args.listed:
-            run_listed(tree, args.match)
+            run_listed(trees[0], args.match)
             return
         stored = json.loads((RESULTS / "mutation.json").read_text()) \
             if args.survivors and (RESULTS / "mutation.json").is_file() else {}
         if args.survivors and not all(m in stored for m in modules):
             raise SystemExit("--survivors needs a stored result for every module asked for")
         for m in modules:  # each module's result is written as soon as it is done
-            result = run_module(tree, m, MODULES[m], args.limit, stored.get(m))
+            result = run_module(trees, m, MODULES[m], args.limit, stored.get(m))
             result["command"] = " ".join(["python tools/mutate.py", *sys.argv[1:]])
             write_results({m: result})
             for line in stale_notes(m, (ROOT / m).read_text(), result):
                 print(f"warning: {line}", flush=True)
     finally:
-        shutil.rmtree(tree, ignore_errors=True)
+        for tree in trees:
+            shutil.rmtree(tree, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 
 from tools.mutate import mutants
 
@@ -55,7 +56,7 @@ def test_notes_that_match_no_mutant_or_no_survivor_are_reported() -> None:
 
 
 def test_a_forked_test_run_sees_the_tree_it_is_given_and_its_deadline(tmp_path) -> None:
-    """_run_forked (in a fresh interpreter, as the tool runs it: not inside this pytest):
+    """_run_tests (in a fresh interpreter, as the tool runs it: not inside this pytest):
     pass, fail and timeout, each judged on the files of the tree it is given."""
     import os
     import subprocess
@@ -73,7 +74,7 @@ def test_a_forked_test_run_sees_the_tree_it_is_given_and_its_deadline(tmp_path) 
     for name, body in bodies.items():
         (tmp_path / f"test_{name}.py").write_text(f"def test_it():\n    {body}\n")
     code = ("import sys; from pathlib import Path; import tools.mutate as m; "
-            "m._FORK = m._preload(); tree = Path(sys.argv[1]); "
+            "m.PRELOAD = ('pytest',); m._FORK = m._preload(); tree = Path(sys.argv[1]); "
             "print([m._run_tests(tree, [f'test_{n}.py'], t) "
             "for n, t in (('pass', 60), ('fail', 60), ('slow', 2))])")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=root, text=True,
@@ -106,3 +107,42 @@ def test_no_note_is_written_twice() -> None:
         if isinstance(node, ast.Dict):
             keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
             assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+
+
+def test_mutants_run_side_by_side_get_the_outcomes_of_one_at_a_time(tmp_path) -> None:
+    """``run_mutants`` with two trees: each mutant's outcome, in the mutants' order, is the one
+    a run of its own gives, and every tree holds the original module afterwards."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork")
+    root = Path(__file__).resolve().parents[2]
+    module = "def half(x):\n    return x / 2 if x > 0 else 0\n"
+    test = ("import time\nfrom calc import half\n\ndef test_half():\n    time.sleep(0.3)\n"
+            "    assert half(4) == 2 and half(1) == 0.5 and half(-4) == 0\n")
+    trees = [tmp_path / "a", tmp_path / "b"]
+    for tree in trees:
+        tree.mkdir()
+        (tree / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+        (tree / "calc.py").write_text(module)
+        (tree / "test_calc.py").write_text(test)
+    code = ("import sys, json; from pathlib import Path; import tools.mutate as m; "
+            "m.PRELOAD = ('pytest',); m._FORK = m._preload(); trees = [Path(p) for p in sys.argv[1:]]; "
+            "found = m.mutants(trees[0].joinpath('calc.py').read_text()); "
+            "side = m.run_mutants(trees, 'calc.py', found, ['test_calc.py'], 60); "
+            "serial = m.run_mutants(trees[:1], 'calc.py', found, ['test_calc.py'], 60); "
+            "print(json.dumps({'side': side, 'serial': serial, 'whats': [f.what for f in found]}))")
+    out = subprocess.run([sys.executable, "-c", code, *map(str, trees)], cwd=root, text=True,
+                         capture_output=True, timeout=300)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["side"] == result["serial"], out.stderr[-2000:]
+    assert "passed" in result["side"] and "failed" in result["side"]  # both outcomes happen
+    # x > 0 -> x >= 0 is the survivor: half(0) is 0 either way
+    survivors = {w for w, o in zip(result["whats"], result["side"]) if o == "passed"}
+    assert survivors == {"comparison 0: Gt -> GtE"}, result
+    assert all((tree / "calc.py").read_text() == module for tree in trees)
