@@ -175,33 +175,33 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 88: USub removed": "`chunk(2, dim=1)` of the [B, 2H] output: the same axis",
     },
     "train/fit.py": {
-        "line 81: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
+        "line 82: 1 -> 2": "`t / max(warmup, 2)` differs only when warmup < 2, where the only "
                             "warm-up step is t = 0 and the factor is 0 either way",
-        "line 82: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
+        "line 83: 1 -> 2": "`max(total - warmup, 2)` differs only when total - warmup = 1, "
                             "at t = total, after the last step",
-        "line 138: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
+        "line 140: 0 -> 1": "the number of batches per epoch does not depend on the epoch "
                             "whose shuffle is counted",
-        "line 156: comparison 0: GtE -> Gt": "one more step after the last runs at the "
+        "line 158: comparison 0: GtE -> Gt": "one more step after the last runs at the "
                                              "schedule's lr 0 (the cosine reaches 0 at t = "
                                              "total), so the weights do not change; only "
                                              "AdamW's moments, which are discarded",
-        "line 161: call statement removed": "`model.train()` each step: the model is in "
+        "line 163: call statement removed": "`model.train()` each step: the model is in "
                                             "training mode all along (built so, and "
                                             "evaluate_split restores the mode it found)",
-        "line 223: call statement removed": "creating the run folder of a config-only run: "
+        "line 225: call statement removed": "creating the run folder of a config-only run: "
                                             "it exists by then, since every fit has a test "
                                             "split (its report reads data.splits['test'] in "
                                             "train/report.py; checked: a fit without one "
                                             "stops there with a KeyError) and the last "
                                             "step's progress checkpoint writes into the folder",
-        "line 223: True -> False": "`parents=False` on that folder: it exists (as above); the "
+        "line 225: True -> False": "`parents=False` on that folder: it exists (as above); the "
                                    "line's other flag, `exist_ok=False`, is killed",
-        "line 250: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
+        "line 252: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
                                    "context curve it would add is computed and dropped",
-        "line 163: True -> False": "zeroed instead of freed gradients: every trainable "
+        "line 165: True -> False": "zeroed instead of freed gradients: every trainable "
                                    "parameter gets a gradient every step, so AdamW updates the "
                                    "same parameters with the same values",
-        "line 193: comparison 0: Gt -> GtE": "with targets_per_context = 1 (FitConfig "
+        "line 195: comparison 0: Gt -> GtE": "with targets_per_context = 1 (FitConfig "
                                              "refuses answer_targets then), "
                                              "`same_user_rows(rows, 1, g)` is `rows[:, None]`, "
                                              "the batch _train_batch builds without targets "
@@ -402,34 +402,34 @@ HARMLESS: dict[str, dict[str, str]] = {
                                "equally valid draw of the same estimator",
     },
     "train/fit.py": {
-        "line 64: True -> False": "the embedding progress bar",
-        "line 110: True -> False": "fit's progress bar default",
-        "line 151: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
-        "line 168: call statement removed": "the progress bar",
-        "line 168: 1 -> 2": "the progress bar",
-        "line 169: call statement removed": "the progress bar's loss display",
-        "line 174: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
-        "line 175: call statement removed": "closing the progress bar",
-        "line 176: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
-        "line 251: 5 -> 6": "a digit of the training loss in history.json (plots only)",
-        "line 252: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
-        "line 262: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
+        "line 65: True -> False": "the embedding progress bar",
+        "line 111: True -> False": "fit's progress bar default",
+        "line 153: Sub -> Add": "the wall-clock seconds reported (train_seconds), not a result",
+        "line 170: call statement removed": "the progress bar",
+        "line 170: 1 -> 2": "the progress bar",
+        "line 171: call statement removed": "the progress bar's loss display",
+        "line 176: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
+        "line 177: call statement removed": "closing the progress bar",
+        "line 178: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
+        "line 253: 5 -> 6": "a digit of the training loss in history.json (plots only)",
+        "line 254: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
+        "line 264: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
                                    ".git, so the commit is None either way; in a checkout "
                                    "test_the_code_version_is_the_checkout_commit_or_none "
                                    "compares it with `git rev-parse HEAD`",
-        "line 263: 5 -> 6": "the timeout of `git rev-parse`",
-        "line 213: call statement removed": "killed by tests/train/test_fit_numbers.py::"
+        "line 265: 5 -> 6": "the timeout of `git rev-parse`",
+        "line 215: call statement removed": "killed by tests/train/test_fit_numbers.py::"
                                             "test_fit_returns_the_trained_model_in_eval_mode, "
                                             "written after this run (checked by hand on the "
                                             "mutant); the count above predates it",
-        "line 177: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
+        "line 179: call statement removed": "`accelerator.wait_for_everyone()`: a no-op in "
                                             "one process; the two-process run of "
                                             "tests/train/test_fit_ddp.py needs it",
-        "line 127: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
+        "line 129: Not removed": "`Accelerator(cpu=torch.cuda.is_available())`: on a machine "
                                  "without CUDA (where the tests run) both place the model on "
                                  "the CPU; on a GPU it would train on the CPU, which only a GPU "
                                  "test can see",
-        "line 133: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
+        "line 135: comparison 0: In -> NotIn": "plain instead of fused AdamW: the same update "
                                                "up to float rounding (both runs compared in "
                                                "the tests use the same variant)",
     },

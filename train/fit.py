@@ -22,6 +22,7 @@ from spl_model import ModelConfig, RewardModel, build_model, save_model
 from train.batching import EncodedSplit, encode_split, split_texts
 from train.data.schema import Dataset, load_dataset
 from train.fit_config import MODEL_FIELDS, FitConfig
+from train.report import require_test_split
 from train.resume import clear_progress, load_progress, save_progress
 
 __all__ = ["MODEL_FIELDS", "FitConfig", "FitResult", "PreparedData", "fit", "prepare_data"]
@@ -123,6 +124,7 @@ def fit(
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
+    require_test_split(data)  # before training: the report is measured on the test rows
     out = Path(out)
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     set_seed(fit_cfg.seed)

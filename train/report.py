@@ -101,10 +101,21 @@ def _target_embeddings(data: Any, backbone: Any) -> torch.Tensor | None:
     return backbone.embed(data.texts).float()
 
 
+def require_test_split(data: Any) -> None:
+    """Raise a plain ValueError when ``data`` (a ``PreparedData``) has no test rows: every
+    report number is measured on them."""
+    if "test" not in data.splits:
+        raise ValueError(
+            f"{data.dataset.folder}: the test split is empty, and the report is measured on it. "
+            "Give it test rows (`python -m train data import --test-fraction`, or rows in "
+            "test.jsonl) and run again.")
+
+
 def evaluate_run(model: RewardModel, data: Any, backbone: Any = None,
                  targets: torch.Tensor | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Metrics on ``test`` (and ``test_unseen``); returns (report fields, per-split results).
     ``targets``: the tuned backbone's embeddings of ``data.texts``, when already computed."""
+    require_test_split(data)
     if targets is None:
         targets = _target_embeddings(data, backbone)
     results = {name: evaluate_split(model, data.splits[name], data.embeddings, targets)

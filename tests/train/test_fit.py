@@ -157,3 +157,26 @@ def test_every_model_flag_of_fit_reaches_the_run(prepared, tmp_path: Path) -> No
     assert {name: model[name] for name in EVERY_MODEL_FLAG} == EVERY_MODEL_FLAG
     for name, value in EVERY_MODEL_FLAG.items():
         assert ModelConfig.__dataclass_fields__[name].default != value, name
+
+
+def test_a_dataset_without_test_rows_is_refused_before_training(prepared, tmp_path: Path) -> None:
+    """No test split: fit stops with a plain sentence before any step (not a KeyError in the
+    report after training), and eval says the same."""
+    import shutil
+
+    root, _ = prepared
+    data_dir = tmp_path / "data"
+    shutil.copytree(root / "data", data_dir)
+    (data_dir / "test.jsonl").write_text("")
+    out = tmp_path / "run"
+    args = ["--data", str(data_dir), "--cache", str(root / "cache")]
+    result = CliRunner().invoke(cli, ["fit", *args, "--out", str(out), "--model", "btl",
+                                      "--max-steps", "3", "--batch-size", "16", "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and "the test split is empty" in result.output
+    assert not out.exists()  # refused before the run folder or any step
+    run = root / "cli-refused-source"
+    fit(prepare_data(root / "data", root / "cache"), run, model_config("btl", 384, None, {}),
+        FitConfig(max_steps=2, batch_size=16), progress=False, plots=False)
+    result = CliRunner().invoke(cli, ["eval", "--run", str(run), *args])
+    assert result.exit_code == 1 and "the test split is empty" in result.output
