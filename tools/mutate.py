@@ -804,7 +804,9 @@ def run_module(trees: list[Path], module: str, tests: list[str], limit: int | No
         path.write_text(original)
     # runs side by side share the cores: each may take up to len(trees) times as long
     deadline = max(60.0, 4 * len(trees) * (time.perf_counter() - started))
-    for mutant, outcome in zip(found, run_mutants(trees, module, found, tests, deadline)):
+    outcomes = run_mutants(trees, module, found, tests, deadline)
+    seconds = round(time.perf_counter() - started)
+    for mutant, outcome in zip(found, outcomes):
         killed += outcome != "passed"
         timeouts += outcome == "timeout"
         if outcome == "passed":
@@ -819,7 +821,7 @@ def run_module(trees: list[Path], module: str, tests: list[str], limit: int | No
             "score": round(killed / total, 4) if total else None, "timeouts": timeouts,
             "tests": tests, "survivors": survivors, "equivalent": equivalent,
             "partial": limit is not None and limit < len(mutants(original)),
-            "survivors_rerun": previous is not None}
+            "survivors_rerun": previous is not None, "seconds": seconds, "jobs": len(trees)}
 
 
 def stale_notes(module: str, source: str, stored: dict | None = None,
