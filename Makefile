@@ -57,10 +57,11 @@ clean:
 # weights over six style attributes, docs/results/personalize.md) -> embed -> SPL, VPL, BTL
 # (+ oracle for the report) -> the confidence calibrators -> assets/. Every step is resumable;
 # re-running skips what is finished. SPL and VPL get the same fixes (several target pairs per
-# context, sum pooling, the evidence path to the posterior mean, a linear latent head, wider
-# posterior bounds, beta = 1e-3, a reward linear in the response) so the side-by-side stays
-# fair; docs/results/personalize.md has the ablations. The oracle keeps the MLP decoder
-# (with a linear one its true features would cancel in every comparison).
+# context, the context's own answers scored too, sum pooling, the evidence path to the
+# posterior mean, a linear latent head, wider posterior bounds, beta = 1e-3, a reward linear in
+# the response) so the side-by-side stays fair; docs/results/personalize.md has the ablations.
+# The oracle keeps the MLP decoder (with a linear one its true features would cancel in every
+# comparison).
 DEMO_DATA := datasets/population
 DEMO_DATA_ARGS := --world population
 DEMO_CACHE := cache
@@ -68,7 +69,8 @@ DEMO_RUNS := runs/demo
 DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 \
   --mean-bound 3 --logvar-min -6 --pooling sum --latent-head true --evidence-mean true
 DEMO_LINEAR := --linear-reward true
-DEMO_FIT := --epochs 6 --lr 2e-3 --eval-every 500 --batch-size 64 --targets-per-context 8
+DEMO_FIT_BASE := --epochs 6 --lr 2e-3 --eval-every 500 --batch-size 64 --targets-per-context 8
+DEMO_FIT := $(DEMO_FIT_BASE) --context-targets true
 DEMO_PACK := --pairs 10 --prompts 6 --candidates 5
 
 train-demo: setup
@@ -104,6 +106,11 @@ ABLATE := runs/ablate
 ABLATE_BASE := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 --mean-bound 3 \
   --logvar-min -6 --eval-every 500 --batch-size 64
 personalize: setup
+	for kind in spl vpl; do \
+	  test -f $(ABLATE)/$$kind-no-ctx/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) \
+	    --out $(ABLATE)/$$kind-no-ctx || exit 1; \
+	done
 	test -f $(ABLATE)/spl-wide/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
 	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 3 --lr 1e-3 \
 	  --targets-per-context 8 --out $(ABLATE)/spl-wide
@@ -118,34 +125,35 @@ personalize: setup
 	  --pooling sum --latent-head true --evidence-mean true --out $(ABLATE)/spl-ev6-t1
 	for kind in spl vpl; do \
 	  test -f $(ABLATE)/$$kind-answers/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
+	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_FIT_BASE) --answer-targets true \
 	    --out $(ABLATE)/$$kind-answers || exit 1; \
 	done
 	test -f $(ABLATE)/spl-answers-dropout/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT_BASE) --answer-targets true \
 	  --input-dropout 0.3 --out $(ABLATE)/spl-answers-dropout
 	test -f $(ABLATE)/spl-answers-wd1/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT) --answer-targets true \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_FIT_BASE) --answer-targets true \
 	  --weight-decay 1.0 --out $(ABLATE)/spl-answers-wd1
 	for kind in spl vpl btl; do \
 	  test -f $(ABLATE)/$$kind-mlp/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_FIT) --out $(ABLATE)/$$kind-mlp || exit 1; \
+	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_FIT_BASE) --out $(ABLATE)/$$kind-mlp || exit 1; \
 	done
 	test -f $(ABLATE)/spl-lin-answers/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) \
 	  --answer-targets true --out $(ABLATE)/spl-lin-answers
 	test -f $(ABLATE)/spl-lin-12ep/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --epochs 12 \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) --epochs 12 \
 	  --out $(ABLATE)/spl-lin-12ep
 	test -f $(ABLATE)/spl-lin-h64/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --hidden-dim 64 \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) --hidden-dim 64 \
 	  --out $(ABLATE)/spl-lin-h64
 	test -f $(ABLATE)/spl-lin-nofilm/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
-	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT) --film false \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) --film false \
 	  --out $(ABLATE)/spl-lin-nofilm
 	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
 	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
-	  --run oracle=$(DEMO_RUNS)/oracle --run spl-wide-3ep=$(ABLATE)/spl-wide \
+	  --run oracle=$(DEMO_RUNS)/oracle --run spl-no-context-targets=$(ABLATE)/spl-no-ctx \
+	  --run vpl-no-context-targets=$(ABLATE)/vpl-no-ctx --run spl-wide-3ep=$(ABLATE)/spl-wide \
 	  --run spl-sum-head-3ep=$(ABLATE)/spl-sh --run spl-evidence-3ep=$(ABLATE)/spl-ev \
 	  --run spl-1-target=$(ABLATE)/spl-ev6-t1 --run spl+answers=$(ABLATE)/spl-answers \
 	  --run vpl+answers=$(ABLATE)/vpl-answers --run spl+answers+dropout=$(ABLATE)/spl-answers-dropout \

@@ -7,7 +7,7 @@ walk. One row = one user (with its own context) and one target pair (N = 1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import torch
@@ -17,7 +17,7 @@ from spl_model import PreferenceBatch
 from spl_model.render import render
 from train.data.schema import Dataset
 
-__all__ = ["EncodedSplit", "encode_split", "user_features", "split_texts"]
+__all__ = ["EncodedSplit", "encode_split", "user_features", "split_texts", "with_context_targets"]
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,30 @@ class EncodedSplit:
         counts = torch.bincount(owner)
         starts = torch.cumsum(counts, 0) - counts
         return starts, counts, members
+
+
+def with_context_targets(batch: PreferenceBatch) -> PreferenceBatch:
+    """``batch`` with each context's answers appended to its targets: ``[B, N + C]`` pairs,
+    ``pair_mask`` True on the N targets and on the real context answers.
+
+    The loss is then the likelihood of every answer the encoder read *and* of the held-out
+    targets (a VAE's full ELBO), so the decoder learns its reward basis from all of a user's
+    answers under a ``z`` that explains them, not only from the targets that ``z`` predicts.
+
+    Example:
+        >>> b = PreferenceBatch(torch.zeros(2, 3, 4), torch.ones(2, 3, 4),
+        ...                     torch.tensor([[True, True, False], [False, False, False]]),
+        ...                     torch.zeros(2, 1, 4), torch.ones(2, 1, 4))
+        >>> with_context_targets(b).pair_mask.tolist()
+        [[True, True, True, False], [True, False, False, False]]
+    """
+    N = batch.chosen.shape[1]
+    targets = batch.pair_mask
+    if targets is None:
+        targets = torch.ones(batch.chosen.shape[:2], dtype=torch.bool, device=batch.chosen.device)
+    return replace(batch, chosen=torch.cat([batch.chosen, batch.ctx_chosen], dim=1),
+                   rejected=torch.cat([batch.rejected, batch.ctx_rejected], dim=1),
+                   pair_mask=torch.cat([targets[:, :N], batch.ctx_mask], dim=1))
 
 
 def user_features(row: dict[str, Any], card: dict[str, Any], users: Sequence[str]) -> list[float]:

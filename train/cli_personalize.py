@@ -36,13 +36,15 @@ def personalize(data_dir: Path, cache_dir: Path, runs: tuple[str, ...], calibrat
     from spl_model import CheckpointError
     from train.data.schema import DatasetError
     from train.fit import prepare_data
-    from train.personalize import load_runs, personalize as measure, write_outputs
+    from train.personalize import load_runs, personalize as measure, recipe_differences, write_outputs
 
     try:
         models = load_runs(runs)
         data = prepare_data(data_dir, cache_dir)
         calib = json.loads(calibration.read_text()) if calibration else None
         report = measure(data, models, calib, n_points=points, refine=refine)
+        report["recipes"] = recipe_differences(
+            {name: _settings(Path(folder)) for name, _, folder in (spec.partition("=") for spec in runs)})
     except (ValueError, DatasetError, CheckpointError, OSError) as err:
         raise click.ClickException(str(err)) from err
     write_outputs(report, out)
@@ -50,6 +52,19 @@ def personalize(data_dir: Path, cache_dir: Path, runs: tuple[str, ...], calibrat
                            "personas_k2": report["personas_k2"],
                            "labels_saved_active": report.get("labels_saved_active")}, indent=1))
     click.echo(f"Wrote {out.with_suffix('.json')}, {out.with_suffix('.md')}, {out.with_suffix('.png')}")
+
+
+def _settings(run_dir: Path) -> dict:
+    """A run's model and fit settings with every default filled in (a run written before a
+    setting existed trained with its default)."""
+    import dataclasses
+
+    from spl_model import ModelConfig
+    from train.fit_config import FitConfig
+
+    config = json.loads((run_dir / "config.json").read_text())
+    return {"model": ModelConfig.from_dict(config["model"]).to_dict(),
+            "fit": dataclasses.asdict(FitConfig(**config.get("fit", {})))}
 
 
 @click.command("calibrate", epilog="\b\nExample: python -m train calibrate --run runs/pop/spl "

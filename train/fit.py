@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from spl_model import ModelConfig, RewardModel, build_model, save_model
-from train.batching import EncodedSplit, encode_split, split_texts
+from train.batching import EncodedSplit, encode_split, split_texts, with_context_targets
 from train.data.schema import Dataset, load_dataset
 from train.fit_config import MODEL_FIELDS, FitConfig
 from train.report import require_test_split
@@ -188,8 +188,9 @@ def fit(
 def _train_batch(data: PreparedData, rows: torch.Tensor, embeddings: torch.Tensor,
                  fit_cfg: FitConfig, step: int, tuned_backbone: Any, device: torch.device) -> Any:
     """The training batch of ``rows``: with ``targets_per_context`` > 1 other rows of each user
-    as extra targets (drawn with a per-step seed, so a resumed run draws the same), and in
-    LoRA mode the targets re-embedded by the tuned backbone."""
+    as extra targets (drawn with a per-step seed, so a resumed run draws the same), with
+    ``context_targets`` the context's own answers scored too, and in LoRA mode the targets
+    re-embedded by the tuned backbone."""
     train = data.splits["train"]
     targets, pairs = None, None
     if fit_cfg.targets_per_context > 1:
@@ -201,6 +202,8 @@ def _train_batch(data: PreparedData, rows: torch.Tensor, embeddings: torch.Tenso
     batch = train.batch(rows, embeddings, target_rows=targets, target_pairs=pairs).to(device)
     if tuned_backbone is not None:
         batch = _retarget(batch, tuned_backbone, data.texts, train, rows)
+    if fit_cfg.context_targets:
+        batch = with_context_targets(batch)
     return batch
 
 

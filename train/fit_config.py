@@ -38,6 +38,10 @@ class FitConfig:
     answer_targets: bool = field(
         default=False, metadata={"help": "with targets_per_context > 1, also draw targets from "
                                          "the user's answers that are not in this context"})
+    context_targets: bool = field(
+        default=False, metadata={"help": "also score the context's own answers under the z read "
+                                         "from them (the full ELBO: the likelihood of everything "
+                                         "the encoder saw, not only of held-out targets)"})
     lora_r: int = field(default=0, metadata={"help": "LoRA rank on the backbone (0 = frozen embeddings)"})
     lora_alpha: int = field(default=256, metadata={"help": "LoRA alpha (paper: 256)"})
     lora_dropout: float = field(default=0.1, metadata={"help": "LoRA dropout (paper: 0.1)"})
@@ -53,6 +57,9 @@ class FitConfig:
             raise ValueError(f"targets_per_context={self.targets_per_context} must be >= 1.")
         if self.answer_targets and self.targets_per_context < 2:
             raise ValueError("answer_targets draws extra targets: set targets_per_context >= 2.")
+        if self.context_targets and self.lora_r > 0:
+            raise ValueError("context_targets is not supported with LoRA (lora_r > 0): the tuned "
+                             "backbone re-embeds the target pairs, not the context's.")
         if self.targets_per_context > 1 and self.lora_r > 0:
             raise ValueError("targets_per_context > 1 is not supported with LoRA (lora_r > 0): "
                              "the tuned backbone re-embeds one target pair per row.")

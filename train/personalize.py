@@ -35,7 +35,7 @@ from train.reference import (LowRankBaseline, bayes_active_order, bayes_margins,
                              gaussian_points, user_pairs)
 
 __all__ = ["ALL_K", "bayes_curve", "lowrank_curve", "model_curves", "personalize", "readout_deltas",
-           "write_outputs"]
+           "recipe_differences", "write_outputs"]
 
 REFERENCES = ("bayes", "bayes_readout", "lowrank", "spl", "spl+refine", "vpl", "vpl+refine",
               "btl", "oracle")
@@ -209,6 +209,35 @@ def personalize(data: Any, runs: dict[str, RewardModel], calibration: dict[str, 
     return report
 
 
+def recipe_differences(configs: dict[str, dict[str, Any]], base: str = "spl") -> dict[str, str]:
+    """What each run's settings change from run ``base``'s (else the first run's), in words.
+
+    ``configs`` maps a run name to its ``config.json``; its ``model`` and ``fit`` sections are
+    compared field by field, so an ablation row says what it ablates.
+
+    Example:
+        >>> recipe_differences({"spl": {"model": {"kind": "spl", "film": True}, "fit": {"epochs": 6}},
+        ...                     "spl-12ep": {"model": {"kind": "spl", "film": True}, "fit": {"epochs": 12}},
+        ...                     "vpl": {"model": {"kind": "vpl", "film": True}, "fit": {"epochs": 6}}})
+        {'spl': 'the reference recipe', 'spl-12ep': 'epochs=12', 'vpl': 'kind=vpl'}
+    """
+    if not configs:
+        return {}
+    ref_name = base if base in configs else next(iter(configs))
+
+    def flat(config: dict[str, Any]) -> dict[str, Any]:
+        return {**config.get("model", {}), **config.get("fit", {})}
+
+    ref = flat(configs[ref_name])
+    out = {}
+    for name, config in configs.items():
+        mine = flat(config)
+        changed = [f"{key}={mine.get(key)}" for key in sorted(set(ref) | set(mine))
+                   if mine.get(key) != ref.get(key)]
+        out[name] = "the reference recipe" if name == ref_name else ", ".join(changed) or "same settings"
+    return out
+
+
 def write_outputs(report: dict[str, Any], out: Path) -> None:
     """``out.json``, ``out.md`` and ``out.png`` (one path stem, e.g. docs/results/personalize)."""
     from train.report import write_json
@@ -317,6 +346,10 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
                      f"{report['bayes_labels_saved_active']:.1%}.\n")
     if "confidence_ece" in report:
         lines.append(f"Confidence expected calibration error: {report['confidence_ece']:.3f}.\n")
+    if report.get("recipes"):
+        lines.append("## What each run changes from `spl`'s settings\n")
+        lines.append("| run | settings that differ |\n|---|---|\n" + "".join(
+            f"| {name} | {what} |\n" for name, what in report["recipes"].items()))
     return "\n".join(lines)
 
 

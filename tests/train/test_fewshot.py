@@ -514,3 +514,47 @@ def test_same_user_targets_by_hand_with_more_answers_than_context_columns() -> N
     for draw in (split.same_user_targets, split.same_user_rows):
         with pytest.raises(ValueError, match="n must be >= 1, got 0"):
             draw(torch.tensor(rows), 0, torch.Generator())
+
+
+def test_context_targets_score_every_real_answer_and_nothing_else() -> None:
+    """with_context_targets appends the context's answers to the targets; the training loss is
+    then the mean over the N targets and the *real* answers: padding never counts."""
+    from train.batching import with_context_targets
+
+    split, emb = make_split(n_users=3, rows_per_user=2, C=4)
+    rows = torch.arange(len(split))
+    plain = split.batch(rows, emb)
+    batch = with_context_targets(plain)
+    assert batch.chosen.shape == (len(split), 1 + 4, D)
+    assert torch.equal(batch.pair_mask, torch.cat([torch.ones(len(split), 1, dtype=torch.bool), split.ctx_mask], 1))
+    assert torch.equal(batch.chosen[:, 1:], plain.ctx_chosen) and torch.equal(batch.rejected[:, :1], plain.rejected)
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vpl", embed_dim=D, latent_dim=4, hidden_dim=8)).eval()
+    with torch.no_grad():
+        margins = model.margins(batch)  # [B, 5]
+        by_hand = -torch.nn.functional.logsigmoid(margins[batch.pair_mask]).mean()
+        assert model.loss(batch)["bt"] == pytest.approx(float(by_hand), abs=1e-6)
+        assert not bool(batch.pair_mask.all())  # u1's last answer is padding ...
+        moved = dataclasses.replace(batch, chosen=batch.chosen.masked_fill(~batch.pair_mask[..., None], 9.0))
+        assert model.loss(moved)["bt"] == pytest.approx(float(model.loss(batch)["bt"]), abs=1e-6)  # ... and counts for nothing
+
+
+def test_fit_with_context_targets_trains_on_the_answers_too(monkeypatch) -> None:
+    """The fit's training batch holds the context answers after the targets when asked, and
+    the option is refused with LoRA (whose backbone re-embeds only the targets)."""
+    import types
+
+    import train.fit as fit_module
+    from train.fit import FitConfig
+
+    split, emb = make_split(n_users=3, rows_per_user=2, C=4)
+    data = types.SimpleNamespace(splits={"train": split})
+    rows = torch.tensor([0, 2, 4])
+    for cfg, width in ((FitConfig(), 1), (FitConfig(context_targets=True), 5),
+                       (FitConfig(context_targets=True, targets_per_context=3), 7)):
+        batch = fit_module._train_batch(data, rows, emb, cfg, 0, None, torch.device("cpu"))
+        assert batch.chosen.shape == (3, width, D)
+        if cfg.context_targets:
+            assert torch.equal(batch.chosen[:, -4:], emb[split.ctx_chosen[rows]])
+    with pytest.raises(ValueError, match="LoRA"):
+        FitConfig(context_targets=True, lora_r=4)

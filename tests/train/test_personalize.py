@@ -95,6 +95,10 @@ def test_population_fit_report_and_personalize(population, tmp_path: Path) -> No
     assert "bayes_labels_saved_active" in report and "Bayes ceiling asking" in out.with_suffix(".md").read_text()
     assert out.with_suffix(".png").stat().st_size > 1000
     assert "Bayes" in out.with_suffix(".md").read_text()
+    # each run's row says what its recipe changes (spl's fit used 3 targets per context)
+    assert report["recipes"]["spl"] == "the reference recipe"
+    assert "kind=vpl" in report["recipes"]["vpl"] and "targets_per_context=1" in report["recipes"]["vpl"]
+    assert "| vpl | " in out.with_suffix(".md").read_text()
 
 
 def test_personalize_refuses_a_types_world(tmp_path: Path) -> None:
