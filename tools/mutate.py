@@ -188,20 +188,20 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 163: call statement removed": "`model.train()` each step: the model is in "
                                             "training mode all along (built so, and "
                                             "evaluate_split restores the mode it found)",
-        "line 225: call statement removed": "creating the run folder of a config-only run: "
+        "line 228: call statement removed": "creating the run folder of a config-only run: "
                                             "it exists by then, since every fit has a test "
                                             "split (its report reads data.splits['test'] in "
                                             "train/report.py; checked: a fit without one "
                                             "stops there with a KeyError) and the last "
                                             "step's progress checkpoint writes into the folder",
-        "line 225: True -> False": "`parents=False` on that folder: it exists (as above); the "
+        "line 228: True -> False": "`parents=False` on that folder: it exists (as above); the "
                                    "line's other flag, `exist_ok=False`, is killed",
-        "line 252: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
+        "line 255: False -> True": "the quick evaluation reads accuracy, AU and KL only: the "
                                    "context curve it would add is computed and dropped",
         "line 165: True -> False": "zeroed instead of freed gradients: every trainable "
                                    "parameter gets a gradient every step, so AdamW updates the "
                                    "same parameters with the same values",
-        "line 195: comparison 0: Gt -> GtE": "with targets_per_context = 1 (FitConfig "
+        "line 196: comparison 0: Gt -> GtE": "with targets_per_context = 1 (FitConfig "
                                              "refuses answer_targets then), "
                                              "`same_user_rows(rows, 1, g)` is `rows[:, None]`, "
                                              "the batch _train_batch builds without targets "
@@ -411,14 +411,14 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 176: Sub -> Add": "the wall-clock seconds saved for a resume (train_seconds)",
         "line 177: call statement removed": "closing the progress bar",
         "line 178: Sub -> Add": "the wall-clock seconds reported (train_seconds)",
-        "line 253: 5 -> 6": "a digit of the training loss in history.json (plots only)",
-        "line 254: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
-        "line 264: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
+        "line 256: 5 -> 6": "a digit of the training loss in history.json (plots only)",
+        "line 257: 5 -> 6": "a digit of the training BT loss in history.json (plots only)",
+        "line 267: True -> False": "`text=False` for `git rev-parse`: the mutation copy has no "
                                    ".git, so the commit is None either way; in a checkout "
                                    "test_the_code_version_is_the_checkout_commit_or_none "
                                    "compares it with `git rev-parse HEAD`",
-        "line 265: 5 -> 6": "the timeout of `git rev-parse`",
-        "line 215: call statement removed": "killed by tests/train/test_fit_numbers.py::"
+        "line 268: 5 -> 6": "the timeout of `git rev-parse`",
+        "line 218: call statement removed": "killed by tests/train/test_fit_numbers.py::"
                                             "test_fit_returns_the_trained_model_in_eval_mode, "
                                             "written after this run (checked by hand on the "
                                             "mutant); the count above predates it",
