@@ -211,7 +211,10 @@ def test_backbone_gap_is_nothing_on_a_linear_world_and_something_on_a_noisy_one(
     # and a pair equal in it ties exactly on the true attributes but not on any read-out
     assert exact["readout"]["heldout"] == exact["true_attributes"]["heldout"]
     assert set(exact["readout_sign_accuracy"].values()) == {1.0}
+    # learned from the answers alone, a linear read-out gets close to the true attributes
+    assert exact["preference_readout"]["heldout"] >= exact["true_attributes"]["heldout"] - 0.03
     noisy = gap(dataclasses.replace(prepared, embeddings=linear + 10.0 * torch.randn(linear.shape, generator=g)))
     assert noisy["true_attributes"] == exact["true_attributes"]
     assert noisy["readout"]["heldout"] < exact["readout"]["heldout"]
     assert min(noisy["readout_sign_accuracy"].values()) < 1.0
+    assert noisy["preference_readout"]["heldout"] < exact["preference_readout"]["heldout"]
