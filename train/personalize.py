@@ -302,9 +302,12 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
     ks = report["k"]
     head = "| model | " + " | ".join(f"k={k}" for k in ks) + " |\n|---|" + "---|" * len(ks) + "\n"
 
-    def table(key: str) -> str:  # the reference points first, then the other runs by name
+    def ordered(rows: dict[str, Any]) -> list[str]:  # the reference points first, then by name
+        return [n for n in REFERENCES if n in rows] + sorted(n for n in rows if n not in REFERENCES)
+
+    def table(key: str) -> str:
         rows = report.get(key, {})
-        names = [n for n in REFERENCES if n in rows] + sorted(n for n in rows if n not in REFERENCES)
+        names = ordered(rows)
         return head + "".join(f"| {name} | " + " | ".join(f"{v:.3f}" for v in rows[name]) + " |\n"
                               for name in names)
 
@@ -349,7 +352,7 @@ def _markdown(report: dict[str, Any], plot_name: str) -> str:
     if report.get("recipes"):
         lines.append("## What each run changes from `spl`'s settings\n")
         lines.append("| run | settings that differ |\n|---|---|\n" + "".join(
-            f"| {name} | {what} |\n" for name, what in report["recipes"].items()))
+            f"| {name} | {report['recipes'][name]} |\n" for name in ordered(report["recipes"])))
     return "\n".join(lines)
 
 
