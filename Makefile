@@ -56,8 +56,8 @@ clean:
 # The demo's checkpoints: the population world (6,000 distinct users with signed, correlated
 # weights over six style attributes, docs/results/personalize.md) -> embed -> SPL, VPL, BTL
 # (+ oracle for the report) -> the confidence calibrators -> assets/. Every step is resumable;
-# re-running skips what is finished. SPL and VPL get the same fixes (several target pairs per
-# context, the context's own answers scored too, sum pooling, the evidence path to the
+# re-running skips what is finished. SPL and VPL get the same fixes (12 epochs, several target
+# pairs per context, the context's own answers scored too, sum pooling, the evidence path to the
 # posterior mean, a linear latent head, wider posterior bounds, beta = 1e-3, a reward linear in
 # the response) so the side-by-side stays fair; docs/results/personalize.md has the ablations.
 # The oracle keeps the MLP decoder (with a linear one its true features would cancel in every
@@ -69,8 +69,10 @@ DEMO_RUNS := runs/demo
 DEMO_MODEL := --latent-dim 16 --hidden-dim 256 --beta 1e-3 --guide-weight 1e-2 \
   --mean-bound 3 --logvar-min -6 --pooling sum --latent-head true --evidence-mean true
 DEMO_LINEAR := --linear-reward true
+DEMO_FIT := --epochs 12 --lr 2e-3 --eval-every 500 --batch-size 64 --targets-per-context 8 \
+  --context-targets true
+# the previous demo's recipe, which the ablations of docs/results/personalize.md start from
 DEMO_FIT_BASE := --epochs 6 --lr 2e-3 --eval-every 500 --batch-size 64 --targets-per-context 8
-DEMO_FIT := $(DEMO_FIT_BASE) --context-targets true
 DEMO_PACK := --pairs 10 --prompts 6 --candidates 5
 
 train-demo: setup
@@ -110,7 +112,13 @@ personalize: setup
 	  test -f $(ABLATE)/$$kind-no-ctx/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
 	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) \
 	    --out $(ABLATE)/$$kind-no-ctx || exit 1; \
+	  test -f $(ABLATE)/$$kind-ctx-6ep/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	    --cache $(DEMO_CACHE) --model $$kind $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) \
+	    --context-targets true --out $(ABLATE)/$$kind-ctx-6ep || exit 1; \
 	done
+	test -f $(ABLATE)/spl-ctx-6ep-noflow/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
+	  --cache $(DEMO_CACHE) --model spl $(DEMO_MODEL) $(DEMO_LINEAR) $(DEMO_FIT_BASE) \
+	  --context-targets true --n-flows 0 --out $(ABLATE)/spl-ctx-6ep-noflow
 	test -f $(ABLATE)/spl-wide/report.json || $(PY) -m train fit --data $(DEMO_DATA) \
 	  --cache $(DEMO_CACHE) --model spl $(ABLATE_BASE) --epochs 3 --lr 1e-3 \
 	  --targets-per-context 8 --out $(ABLATE)/spl-wide
@@ -153,7 +161,9 @@ personalize: setup
 	$(PY) -m train personalize --data $(DEMO_DATA) --cache $(DEMO_CACHE) \
 	  --run spl=$(DEMO_RUNS)/spl --run vpl=$(DEMO_RUNS)/vpl --run btl=$(DEMO_RUNS)/btl \
 	  --run oracle=$(DEMO_RUNS)/oracle --run spl-no-context-targets=$(ABLATE)/spl-no-ctx \
-	  --run vpl-no-context-targets=$(ABLATE)/vpl-no-ctx --run spl-wide-3ep=$(ABLATE)/spl-wide \
+	  --run vpl-no-context-targets=$(ABLATE)/vpl-no-ctx --run spl-6ep=$(ABLATE)/spl-ctx-6ep \
+	  --run vpl-6ep=$(ABLATE)/vpl-ctx-6ep --run spl-6ep-no-flow=$(ABLATE)/spl-ctx-6ep-noflow \
+	  --run spl-wide-3ep=$(ABLATE)/spl-wide \
 	  --run spl-sum-head-3ep=$(ABLATE)/spl-sh --run spl-evidence-3ep=$(ABLATE)/spl-ev \
 	  --run spl-1-target=$(ABLATE)/spl-ev6-t1 --run spl+answers=$(ABLATE)/spl-answers \
 	  --run vpl+answers=$(ABLATE)/vpl-answers --run spl+answers+dropout=$(ABLATE)/spl-answers-dropout \
