@@ -200,13 +200,12 @@ def with_context_targets(batch: PreferenceBatch) -> PreferenceBatch:
         >>> with_context_targets(b).pair_mask.tolist()
         [[True, True, True, False], [True, False, False, False]]
     """
-    N = batch.chosen.shape[1]
-    targets = batch.pair_mask
+    targets = batch.pair_mask  # [B, N]
     if targets is None:
         targets = torch.ones(batch.chosen.shape[:2], dtype=torch.bool, device=batch.chosen.device)
     return replace(batch, chosen=torch.cat([batch.chosen, batch.ctx_chosen], dim=1),
                    rejected=torch.cat([batch.rejected, batch.ctx_rejected], dim=1),
-                   pair_mask=torch.cat([targets[:, :N], batch.ctx_mask], dim=1))
+                   pair_mask=torch.cat([targets, batch.ctx_mask], dim=1))
 
 
 def user_features(row: dict[str, Any], card: dict[str, Any], users: Sequence[str]) -> list[float]:
