@@ -212,9 +212,9 @@ def test_backbone_gap_is_nothing_on_a_linear_world_and_something_on_a_noisy_one(
     assert exact["readout"]["heldout"] == exact["true_attributes"]["heldout"]
     assert set(exact["readout_sign_accuracy"].values()) == {1.0}
     # learned from the answers alone, a linear read-out gets close to the true attributes
-    assert exact["preference_readout"]["heldout"] >= exact["true_attributes"]["heldout"] - 0.03
-    noisy = gap(dataclasses.replace(prepared, embeddings=linear + 10.0 * torch.randn(linear.shape, generator=g)))
+    assert exact["preference_readout"]["heldout"] >= exact["true_attributes"]["heldout"] - 0.05
+    noisy = gap(dataclasses.replace(prepared, embeddings=linear + 20.0 * torch.randn(linear.shape, generator=g)))
     assert noisy["true_attributes"] == exact["true_attributes"]
     assert noisy["readout"]["heldout"] < exact["readout"]["heldout"]
     assert min(noisy["readout_sign_accuracy"].values()) < 1.0
-    assert noisy["preference_readout"]["heldout"] < exact["preference_readout"]["heldout"]
+    assert noisy["preference_readout"]["heldout"] < exact["preference_readout"]["heldout"] - 0.1
