@@ -32,7 +32,7 @@ def preference_readout(data, epochs: int = 30, lr: float = 5e-3, seed: int = 0):
     import torch
     import torch.nn.functional as F
 
-    from train.reference import user_pairs
+    from train.reference import stacked_differences, user_pairs
 
     weights_of = {}
     for row in data.dataset.train:
@@ -41,8 +41,7 @@ def preference_readout(data, epochs: int = 30, lr: float = 5e-3, seed: int = 0):
     users = sorted(pairs)
     emb = data.embeddings.float()
     w = torch.tensor([weights_of[u] for u in users], dtype=torch.float32)  # [U, A]
-    owner = torch.cat([torch.full((len(pairs[u][0]),), i) for i, u in enumerate(users)])  # [P]
-    diff = torch.cat([emb[pairs[u][0]] - emb[pairs[u][1]] for u in users])  # [P, D]
+    owner, diff = stacked_differences(emb, pairs, users)  # [P], [P, D]
     g = torch.Generator().manual_seed(seed)
     V = (torch.randn(w.shape[1], emb.shape[1], generator=g) * 0.01).requires_grad_()
     opt = torch.optim.Adam([V], lr=lr)

@@ -158,9 +158,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "line 178: 0.0 -> 1.0": "bayes_active_order's update for a padding pick adds 1.0 "
                                 "instead of 0.0 to every point's log-weight of that user: "
                                 "the softmax over points is the same",
-        "line 245: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
+        "line 260: USub removed": "`.sum(1)` of the [b, B] product instead of `.sum(-1)`: the "
                                   "same axis",
-        "line 259: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
+        "line 274: 0 -> 1": "`answered.shape[1] == 0` (never true): with no answer Newton "
                             "starts at the prior mean, where the gradient is exactly 0, so u "
                             "stays the prior mean (the `== 1` mutant of the same line is killed)",
     },
@@ -491,8 +491,8 @@ HARMLESS: dict[str, dict[str, str]] = {
         "line 132: comparison 0: Lt -> LtE": "a margin of exactly 1e-9 (the tie threshold)",
         "line 98: 16 -> 17": "users per batched product: every user's margins are the same "
                              "for any chunk (the chunk=1 test)",
-        "line 219: False -> True": "a progress bar",
-        "line 255: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
+        "line 236: False -> True": "a progress bar",
+        "line 270: 25 -> 26": "Newton steps: converged well before 25 (the gradient test), "
                               "one more changes nothing",
     },
     "spl_model/calibration.py": {

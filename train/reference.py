@@ -49,7 +49,7 @@ from spl_model.active import _entropy
 from train.fewshot import _next_unpicked
 
 __all__ = ["LowRankBaseline", "TIE", "bayes_active_order", "bayes_margins", "fit_readout",
-           "gaussian_points", "user_pairs"]
+           "gaussian_points", "stacked_differences", "user_pairs"]
 
 TIE = 1e-9  # |P(chosen wins) - 1/2| below this is a tie (float rounding)
 
@@ -200,6 +200,23 @@ def user_pairs(split: Any, max_context: int | None = None) -> dict[str, tuple[Te
             for u, p in seen.items()}
 
 
+def stacked_differences(embeddings: Tensor, pairs: dict[str, tuple[Tensor, Tensor]],
+                        users: list[str]) -> tuple[Tensor, Tensor]:
+    """``(owner [P], diff [P, D])``: every pair of ``users`` (in that order) as
+    ``phi(chosen) - phi(rejected)``, with the index into ``users`` of the user who answered it.
+
+    Example:
+        >>> emb = torch.eye(3)
+        >>> owner, diff = stacked_differences(emb, {"a": (torch.tensor([0, 1]), torch.tensor([2, 2])),
+        ...                                         "b": (torch.tensor([2]), torch.tensor([0]))}, ["b", "a"])
+        >>> owner.tolist(), diff.tolist()
+        ([0, 1, 1], [[-1.0, 0.0, 1.0], [1.0, 0.0, -1.0], [0.0, 1.0, -1.0]])
+    """
+    diffs = [embeddings[pairs[u][0]] - embeddings[pairs[u][1]] for u in users]  # [n_u, D] each
+    owner = torch.cat([torch.full((len(d),), i) for i, d in enumerate(diffs)])
+    return owner, torch.cat(diffs)
+
+
 @dataclass
 class LowRankBaseline:
     """``r_u(x) = u . (V phi(x))``: B shared linear heads ``V [B, D]``, per-user ``u [B]``.
@@ -227,9 +244,7 @@ class LowRankBaseline:
         """
         g = torch.Generator().manual_seed(seed)
         users = sorted(pairs)
-        diffs = [embeddings[pairs[u][0]] - embeddings[pairs[u][1]] for u in users]  # [n_u, D]
-        owner = torch.cat([torch.full((len(d),), i) for i, d in enumerate(diffs)])  # [P]
-        diff = torch.cat(diffs)  # [P, D]
+        owner, diff = stacked_differences(embeddings, pairs, users)  # [P], [P, D]
         D = embeddings.shape[1]
         basis = (torch.randn(rank, D, generator=g) / math.sqrt(D)).requires_grad_()
         u = (torch.randn(len(users), rank, generator=g) * 0.1).requires_grad_()
